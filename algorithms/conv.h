@@ -67,8 +67,8 @@ typedef struct conv_algo {
 /* Registry (algorithms/registry.c). */
 typedef struct conv_algo_entry {
     const char *name;
-    const conv_algo *algo;  /* NULL when compiled out */
-    const char *missing;    /* why it is compiled out */
+    const conv_algo *algo;  /* NULL when compiled out (weak symbol) */
+    const char *missing;    /* why, when algo is NULL */
 } conv_algo_entry;
 
 extern const conv_algo_entry conv_algos[];

@@ -1,40 +1,33 @@
-/* The algorithm table: one line per algorithm. A backend missing at
- * configure time leaves its entries with a NULL algo and a reason. */
+/* The algorithm table: one line per algorithm. Each symbol is declared
+ * weak, so an algorithm whose file was compiled out (its backend missing at
+ * configure time) resolves to NULL and stays listed with the reason. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "conv.h"
 
-extern const conv_algo conv_algo_naive;
-#ifdef CONV_HAVE_OPENBLAS
-extern const conv_algo conv_algo_im2col_gemm, conv_algo_toeplitz,
-    conv_algo_winograd_f2x3;
-#define BLAS(a) &conv_algo_##a, NULL
-#else
-#define BLAS(a) NULL, "built without OpenBLAS"
-#endif
-#ifdef CONV_HAVE_FFTW
-extern const conv_algo conv_algo_fft;
-#define FFTW(a) &conv_algo_##a, NULL
-#else
-#define FFTW(a) NULL, "built without FFTW (single precision)"
-#endif
-#ifdef CONV_HAVE_DNNL
-extern const conv_algo conv_algo_onednn, conv_algo_onednn_native;
-#define DNNL(a) &conv_algo_##a, NULL
-#else
-#define DNNL(a) NULL, "built without oneDNN"
-#endif
+#define ALGO(sym) extern const conv_algo sym __attribute__((weak));
+ALGO(conv_algo_naive)
+ALGO(conv_algo_im2col_gemm)
+ALGO(conv_algo_toeplitz)
+ALGO(conv_algo_fft)
+ALGO(conv_algo_winograd_f2x3)
+ALGO(conv_algo_onednn)
+ALGO(conv_algo_onednn_native)
+
+#define NO_OPENBLAS "compiled out: OpenBLAS not found at configure time"
+#define NO_FFTW "compiled out: FFTW (fftw3f) not found at configure time"
+#define NO_DNNL "compiled out: oneDNN not found at configure time"
 
 const conv_algo_entry conv_algos[] = {
-    {"naive", &conv_algo_naive, NULL},
-    {"im2col_gemm", BLAS(im2col_gemm)},
-    {"toeplitz", BLAS(toeplitz)},
-    {"fft", FFTW(fft)},
-    {"winograd_f2x3", BLAS(winograd_f2x3)},
-    {"onednn", DNNL(onednn)},
-    {"onednn_native", DNNL(onednn_native)},
+    {"naive", &conv_algo_naive, ""},
+    {"im2col_gemm", &conv_algo_im2col_gemm, NO_OPENBLAS},
+    {"toeplitz", &conv_algo_toeplitz, NO_OPENBLAS},
+    {"fft", &conv_algo_fft, NO_FFTW},
+    {"winograd_f2x3", &conv_algo_winograd_f2x3, NO_OPENBLAS},
+    {"onednn", &conv_algo_onednn, NO_DNNL},
+    {"onednn_native", &conv_algo_onednn_native, NO_DNNL},
 };
 const int conv_algo_count = (int)(sizeof conv_algos / sizeof conv_algos[0]);
 
