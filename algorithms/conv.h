@@ -62,6 +62,11 @@ typedef struct conv_algo {
      * rounding of exact integers: under int fill the result must match the
      * reference bit for bit. False for transform methods (FFT, Winograd). */
     bool exact;
+    /* Optional; when set, the harness calls load_input before timing and
+     * store_output after, and execute() works on the plan's native buffers
+     * (it ignores x and y). Lets a layout-native path be timed alone. */
+    conv_status (*load_input)(conv_plan *plan, const float *x);
+    conv_status (*store_output)(conv_plan *plan, float *y);
 } conv_algo;
 
 /* Registry (algorithms/registry.c). */

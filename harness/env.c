@@ -1,0 +1,34 @@
+/* Clocks, threads and the BLAS core. */
+#include <omp.h>
+#include <time.h>
+
+#include "harness.h"
+
+#ifdef CONV_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+double conv_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+/* oneDNN in Debian is built on OpenMP, so the OpenMP setting drives it. */
+void conv_set_threads(int threads)
+{
+    omp_set_num_threads(threads);
+#ifdef CONV_HAVE_OPENBLAS
+    openblas_set_num_threads(threads);
+#endif
+}
+
+const char *conv_blas_core(void)
+{
+#ifdef CONV_HAVE_OPENBLAS
+    return openblas_get_corename();
+#else
+    return "none";
+#endif
+}

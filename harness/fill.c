@@ -1,0 +1,47 @@
+/* Test data. Every element is a hash of (seed, tensor, index), so the data
+ * is the same for any thread count and any order of filling. */
+#include <stdint.h>
+
+#include "harness.h"
+
+static uint64_t mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void fill(float *v, size_t count, uint64_t seed, uint64_t tensor,
+                 conv_fill mode, int range)
+{
+    const uint64_t base = mix(seed * 0x9e3779b97f4a7c15ULL + tensor);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < count; i++) {
+        uint64_t r = mix(base + i * 0x9e3779b97f4a7c15ULL);
+        if (mode == CONV_FILL_INT)
+            v[i] = (float)((int)(r % (uint64_t)(2 * range + 1)) - range);
+        else /* uniform in [-1, 1) with 24 random bits */
+            v[i] = (float)((double)(r >> 40) / (double)(1 << 23) - 1.0);
+    }
+}
+
+/* Integer fill, as benchdnn does it: every product and every partial sum
+ * must be an integer below 2^24, so that any summation order in fp32 is
+ * exact. With K taps per output, |sum| <= K * rx * rw + rb: ranges start at
+ * [-32, 32] and shrink until that bound holds. */
+void conv_fill_tensors(const conv_problem *p, conv_fill mode,
+                       unsigned long long seed, float *x, float *w, float *b)
+{
+    const int64_t taps = (int64_t)(p->ic / p->g) * p->kh * p->kw;
+    const int64_t limit = (1 << 24) - 64;
+    int rx = 32, rw = 32;
+    while (taps * rx * rw > limit && (rx > 1 || rw > 1)) {
+        if (rx >= rw)
+            rx /= 2;
+        else
+            rw /= 2;
+    }
+    fill(x, conv_x_elems(p), seed, 1, mode, rx);
+    fill(w, conv_w_elems(p), seed, 2, mode, rw);
+    if (p->bias && b) fill(b, (size_t)p->oc, seed, 3, mode, 32);
+}

@@ -1,0 +1,111 @@
+/* convbench harness: the pieces behind the command line. */
+#ifndef CONV_HARNESS_H
+#define CONV_HARNESS_H
+
+#include <stdio.h>
+
+#include "conv.h"
+
+/* Exit codes (DESIGN §5). */
+enum { CONV_EXIT_OK = 0, CONV_EXIT_FAIL = 1, CONV_EXIT_USAGE = 2,
+       CONV_EXIT_UNSUPPORTED = 3 };
+
+/* ---- descriptors (desc.c) ---------------------------------------------- */
+/* Parse one benchdnn descriptor. CONV_INVALID: malformed (err names the
+ * field); CONV_UNSUPPORTED: a valid 3D problem. mem_cap bounds the bytes of
+ * x, w and y together (0 = no bound). */
+conv_status conv_desc_parse(const char *s, size_t mem_cap, conv_problem *p,
+                            char *err, size_t len);
+/* Canonical benchdnn form, e.g. g1mb2ic3ih5iw5oc4oh5ow5kh3kw3sh1sw1ph1pw1
+ * dh0dw0n"x"; 1D problems print w fields only. */
+void conv_desc_format(const conv_problem *p, char *buf, size_t len);
+/* Checks a filled-in problem (sizes, divisibility, memory); err names the
+ * field. Used by the parser and by the sweep generator. */
+conv_status conv_problem_check(const conv_problem *p, size_t mem_cap,
+                               char *err, size_t len);
+/* Element counts, NULL-free: x, w, b, y. */
+size_t conv_x_elems(const conv_problem *p);
+size_t conv_w_elems(const conv_problem *p);
+size_t conv_y_elems(const conv_problem *p);
+
+/* ---- shape lists (shapes.c) -------------------------------------------- */
+typedef struct conv_shape {
+    conv_problem p;
+    conv_status st;  /* CONV_OK, or CONV_UNSUPPORTED (3D) */
+    char why[160];   /* reason when UNSUPPORTED */
+    char text[256];  /* the descriptor as written */
+} conv_shape;
+
+typedef struct conv_shape_list {
+    conv_shape *v;
+    int n, cap;
+} conv_shape_list;
+
+/* Append one descriptor; CONV_INVALID with err on a bad one. */
+conv_status conv_shapes_add_desc(conv_shape_list *l, const char *desc,
+                                 size_t mem_cap, char *err, size_t len);
+/* Append every problem of a shape file, or of a named set in
+ * harness/shapes/ when `name` is not a readable file. err says file:line. */
+conv_status conv_shapes_load(conv_shape_list *l, const char *name,
+                             size_t mem_cap, char *err, size_t len);
+/* Random valid problems over the whole configuration space. */
+conv_status conv_shapes_sweep(conv_shape_list *l, int count,
+                              unsigned long long seed, size_t mem_cap);
+void conv_shapes_set_mb(conv_shape_list *l, int mb);
+void conv_shapes_free(conv_shape_list *l);
+
+/* ---- data (fill.c) ----------------------------------------------------- */
+typedef enum conv_fill { CONV_FILL_INT = 0, CONV_FILL_REAL } conv_fill;
+/* Deterministic in (seed, problem), independent of thread count. x, w, b
+ * as in conv.h; b may be NULL when !p->bias. */
+void conv_fill_tensors(const conv_problem *p, conv_fill mode,
+                       unsigned long long seed, float *x, float *w, float *b);
+
+/* ---- npy (npy.c) ------------------------------------------------------- */
+/* Reads a float32 C-order .npy whose shape must equal dims[0..ndim). */
+conv_status conv_npy_read(const char *path, int ndim, const size_t *dims,
+                          float **data, char *err, size_t len);
+/* Writes via a temporary file and rename: never a half-written file. */
+conv_status conv_npy_write(const char *path, int ndim, const size_t *dims,
+                           const float *data, char *err, size_t len);
+
+/* ---- timing (timing.c) ------------------------------------------------- */
+double conv_now_ms(void);
+
+/* ---- BLAS environment (blas_env.c) ------------------------------------- */
+/* Sets the thread count of OpenMP, OpenBLAS and oneDNN at once. */
+void conv_set_threads(int threads);
+/* The OpenBLAS core in use, e.g. "SkylakeX", or "none". */
+const char *conv_blas_core(void);
+
+/* ---- sgemm rate (gemm_rate.c) ------------------------------------------ */
+/* GFLOP/s of OpenBLAS sgemm (row-major, no transpose) for M x N x K,
+ * median over runs of at least min_ms; 0 when built without OpenBLAS. */
+double conv_sgemm_gflops(int m, int n, int k, double min_ms);
+
+/* ---- other commands ---------------------------------------------------- */
+/* convbench compare BASELINE.csv CURRENT.csv (compare.c): argv[0] is
+ * "compare". Returns an exit code: 0 no regression, 1 regression, 2 bad
+ * input. */
+int conv_compare_main(int argc, char **argv);
+
+/* convbench gbench (gbench_shim.cc): registers each (algorithm, problem)
+ * pair as a Google Benchmark and runs them; argv holds the flags after
+ * "--". Returns an exit code. Unavailable algorithms are not passed in. */
+int conv_gbench_run(const conv_algo *const *algos, int nalgos,
+                    const conv_shape_list *shapes, const conv_ctx *ctx,
+                    conv_fill fill, unsigned long long seed, int argc,
+                    char **argv);
+
+/* ---- run metadata (meta.c): <csv>.meta.json -----------------------------
+ * One JSON object with string/number members: "cpu_model", "cpu_flags",
+ * "cores", "threads", "blas_core", "openblas_config", "fftw_version",
+ * "dnnl_version", "compiler", "git_commit", "date", "command",
+ * "sgemm_gflops" (OpenBLAS sgemm rate at 1024^3 measured at the start of the
+ * run, the machine-speed yardstick compare normalises by), "fill", "seed". */
+conv_status conv_meta_write(const char *csv_path, int argc, char **argv,
+                            int threads, double sgemm_gflops,
+                            const char *fill, unsigned long long seed,
+                            char *err, size_t len);
+
+#endif

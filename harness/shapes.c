@@ -1,0 +1,211 @@
+/* Problem lists: descriptors, shape files, named sets, random sweeps. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static conv_status push(conv_shape_list *l, conv_shape **out)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 64;
+        conv_shape *v = realloc(l->v, (size_t)cap * sizeof *v);
+        if (!v) return CONV_NOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    *out = &l->v[l->n++];
+    memset(*out, 0, sizeof **out);
+    return CONV_OK;
+}
+
+conv_status conv_shapes_add_desc(conv_shape_list *l, const char *desc,
+                                 size_t mem_cap, char *err, size_t len)
+{
+    conv_problem p;
+    char why[sizeof l->v->why];
+    conv_status st = conv_desc_parse(desc, mem_cap, &p, why, sizeof why);
+    if (st == CONV_INVALID)
+        return conv_why(err, len, CONV_INVALID, "bad descriptor: %s", why);
+    conv_shape *s;
+    if (push(l, &s) != CONV_OK)
+        return conv_why(err, len, CONV_NOMEM, "out of memory");
+    snprintf(s->text, sizeof s->text, "%s", desc);
+    s->st = st;
+    if (st == CONV_OK) {
+        s->p = p;
+    } else {
+        snprintf(s->why, sizeof s->why, "%s", why);
+        /* Keep the name so the UNSUPPORTED row can be told apart. */
+        const char *n = strstr(desc, "n\"");
+        if (n) {
+            size_t k = strcspn(n + 2, "\"");
+            if (k >= sizeof s->p.name) k = sizeof s->p.name - 1;
+            memcpy(s->p.name, n + 2, k);
+        }
+    }
+    return CONV_OK;
+}
+
+/* Opens name as a file, else as a named set in CONV_SHAPES_DIR. */
+static FILE *open_shapes(const char *name, char *path, size_t plen)
+{
+    FILE *f = fopen(name, "rb");
+    snprintf(path, plen, "%s", name);
+    if (!f && !strchr(name, '/') && name[0] && name[0] != '.') {
+        snprintf(path, plen, "%s/%s", CONV_SHAPES_DIR, name);
+        f = fopen(path, "rb");
+    }
+    return f;
+}
+
+conv_status conv_shapes_load(conv_shape_list *l, const char *name,
+                             size_t mem_cap, char *err, size_t len)
+{
+    char path[4096], tok[512], why[400];
+    FILE *f = open_shapes(name, path, sizeof path);
+    if (!f)
+        return conv_why(err, len, CONV_INVALID,
+                        "shapes '%s': neither a readable file nor a set in %s",
+                        name, CONV_SHAPES_DIR);
+    conv_status st = CONV_OK;
+    int line = 1, c, before = l->n;
+    size_t tl = 0;
+    bool in_quote = false, in_comment = false;
+    do {
+        c = fgetc(f);
+        if (c == 0 || (c != EOF && c < 32 && !isspace(c))) {
+            st = conv_why(err, len, CONV_INVALID,
+                          "%s:%d: not a text shape file (byte 0x%02x)", path,
+                          line, c);
+            break;
+        }
+        if (in_comment && c != '\n' && c != EOF) continue;
+        in_comment = false;
+        if (!in_quote && c == '#') {
+            in_comment = true;
+            c = ' ';
+        }
+        if (c == '"') in_quote = !in_quote;
+        if (c == EOF || (!in_quote && isspace(c))) {
+            if (tl) {
+                tok[tl] = 0;
+                tl = 0;
+                if (conv_shapes_add_desc(l, tok, mem_cap, why, sizeof why)) {
+                    st = conv_why(err, len, CONV_INVALID, "%s:%d: %s", path,
+                                  line, why);
+                    break;
+                }
+            }
+            if (c == '\n') {
+                if (in_quote) {
+                    st = conv_why(err, len, CONV_INVALID,
+                                  "%s:%d: unterminated quote", path, line);
+                    break;
+                }
+                line++;
+            }
+            continue;
+        }
+        if (tl + 1 >= sizeof tok) {
+            st = conv_why(err, len, CONV_INVALID,
+                          "%s:%d: descriptor longer than %zu characters", path,
+                          line, sizeof tok - 1);
+            break;
+        }
+        tok[tl++] = (char)c;
+    } while (c != EOF);
+    if (st == CONV_OK && ferror(f))
+        st = conv_why(err, len, CONV_INVALID, "%s: read error: %s", path,
+                      strerror(errno));
+    if (st == CONV_OK && l->n == before)
+        st = conv_why(err, len, CONV_INVALID, "%s: no problems in file", path);
+    fclose(f);
+    return st;
+}
+
+void conv_shapes_set_mb(conv_shape_list *l, int mb)
+{
+    for (int i = 0; i < l->n; i++) l->v[i].p.n = mb;
+}
+
+void conv_shapes_free(conv_shape_list *l)
+{
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+/* splitmix64: the sweep depends on the seed alone. */
+static uint64_t next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+static int pick(uint64_t *s, int lo, int hi) /* inclusive */
+{
+    return lo + (int)(next(s) % (uint64_t)(hi - lo + 1));
+}
+
+/* One axis: kernel, dilation, stride, padding both sides, input size. */
+static void sweep_axis(uint64_t *s, int *k, int *d, int *st, int *pa, int *pb,
+                       int *in, int *out)
+{
+    static const int ks[] = {1, 1, 2, 3, 3, 3, 4, 5, 7};
+    *k = ks[pick(s, 0, (int)(sizeof ks / sizeof ks[0]) - 1)];
+    *d = pick(s, 0, 3) == 0 ? pick(s, 2, 3) : 1;
+    *st = pick(s, 0, 2) == 0 ? pick(s, 2, 3) : 1;
+    int ext = (*k - 1) * *d + 1;
+    *pa = pick(s, 0, 2) ? pick(s, 0, ext - 1 > 3 ? 3 : ext - 1) : 0;
+    *pb = pick(s, 0, 3) ? *pa : pick(s, 0, ext - 1 > 3 ? 3 : ext - 1);
+    int lo = ext - *pa - *pb;
+    if (lo < 1) lo = 1;
+    *in = pick(s, lo, lo + 14);
+    *out = (*in + *pa + *pb - ext) / *st + 1;
+    /* Padding past the last window changes nothing: drop it so the
+     * problem round-trips through its canonical descriptor. */
+    int need = (*out - 1) * *st + ext - *in - *pa;
+    if (*pb > need) *pb = need > 0 ? need : 0;
+}
+
+conv_status conv_shapes_sweep(conv_shape_list *l, int count,
+                              unsigned long long seed, size_t mem_cap)
+{
+    uint64_t s = seed * 0x2545f4914f6cdd1dULL + 1;
+    for (int i = 0; i < count; i++) {
+        conv_shape *sh;
+        if (push(l, &sh) != CONV_OK) return CONV_NOMEM;
+        conv_problem *p = &sh->p;
+        do {
+            p->is_1d = pick(&s, 0, 4) == 0;
+            int kind = pick(&s, 0, 5); /* 0-2 dense, 3 grouped, 4-5 depthwise */
+            int icg = pick(&s, 1, 8), ocg = pick(&s, 1, 8);
+            p->g = kind <= 2 ? 1 : kind == 3 ? pick(&s, 2, 4) : pick(&s, 2, 12);
+            if (kind >= 4) {
+                icg = 1;
+                ocg = pick(&s, 1, 2);
+            }
+            p->ic = p->g * icg;
+            p->oc = p->g * ocg;
+            p->n = pick(&s, 1, 3);
+            p->bias = pick(&s, 0, 1);
+            sweep_axis(&s, &p->kw, &p->dw, &p->sw, &p->pl, &p->pr, &p->iw,
+                       &p->ow);
+            if (p->is_1d) {
+                p->kh = p->dh = p->sh = p->ih = p->oh = 1;
+                p->pt = p->pb = 0;
+            } else {
+                sweep_axis(&s, &p->kh, &p->dh, &p->sh, &p->pt, &p->pb, &p->ih,
+                           &p->oh);
+            }
+            snprintf(p->name, sizeof p->name, "sweep%llu:%d", seed, i);
+        } while (conv_problem_check(p, mem_cap, NULL, 0) != CONV_OK);
+        sh->st = CONV_OK;
+        conv_desc_format(p, sh->text, sizeof sh->text);
+    }
+    return CONV_OK;
+}

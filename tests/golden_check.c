@@ -1,0 +1,93 @@
+/* golden_check DESC CASE_DIR OUT.npy ALGO: compares an exec output with the
+ * golden y.npy under DESIGN §4's error measure and ALGO's tolerance; also
+ * checks the reference itself against the golden output. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "reference.h"
+
+static double worst(const float *y, const float *gold, const double *mag,
+                    size_t count)
+{
+    double m = 0;
+    for (size_t i = 0; i < count; i++) {
+        double e = fabs((double)y[i] - gold[i]);
+        double r = mag[i] > 0 ? e / mag[i] : (e > 0 ? INFINITY : 0);
+        if (isnan(y[i]) || isnan(r)) r = INFINITY;
+        if (r > m) m = r;
+    }
+    return m;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: golden_check DESC CASE_DIR OUT.npy ALGO\n");
+        return 2;
+    }
+    conv_problem p;
+    char err[512], path[4096];
+    if (conv_desc_parse(argv[1], 0, &p, err, sizeof err)) {
+        fprintf(stderr, "golden_check: %s\n", err);
+        return 2;
+    }
+    const conv_algo_entry *e = conv_algo_find(argv[4]);
+    if (!e || !e->algo) {
+        fprintf(stderr, "golden_check: no algorithm %s\n", argv[4]);
+        return 2;
+    }
+    snprintf(path, sizeof path, "%s/b.npy", argv[2]);
+    FILE *bf = fopen(path, "rb");
+    p.bias = bf != NULL;
+    if (bf) fclose(bf);
+    const bool d1 = p.is_1d;
+    size_t xd[4] = {p.n, p.ic, d1 ? p.iw : p.ih, p.iw};
+    size_t wd[4] = {p.oc, p.ic / p.g, d1 ? p.kw : p.kh, p.kw};
+    size_t yd[4] = {p.n, p.oc, d1 ? p.ow : p.oh, p.ow};
+    size_t bd[1] = {p.oc};
+    const int nd = d1 ? 3 : 4;
+    float *x = NULL, *w = NULL, *b = NULL, *gold = NULL, *out = NULL;
+    double *ref = NULL, *mag = NULL;
+    int rc = 2;
+    const char *names[] = {"x.npy", "w.npy", "y.npy"};
+    const size_t *dims[] = {xd, wd, yd};
+    float **dst[] = {&x, &w, &gold};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", argv[2], names[i]);
+        if (conv_npy_read(path, nd, dims[i], dst[i], err, sizeof err))
+            goto fail;
+    }
+    snprintf(path, sizeof path, "%s/b.npy", argv[2]);
+    if (p.bias && conv_npy_read(path, 1, bd, &b, err, sizeof err)) goto fail;
+    if (conv_npy_read(argv[3], nd, yd, &out, err, sizeof err)) goto fail;
+    size_t ye = conv_y_elems(&p);
+    ref = malloc(ye * sizeof *ref);
+    mag = malloc(ye * sizeof *mag);
+    float *reff = malloc(ye * sizeof *reff);
+    if (!ref || !mag || !reff) {
+        free(reff);
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    conv_reference(&p, x, w, b, ref, mag);
+    for (size_t i = 0; i < ye; i++) reff[i] = (float)ref[i];
+    double ref_err = worst(reff, gold, mag, ye);
+    free(reff);
+    double algo_err = worst(out, gold, mag, ye);
+    /* The golden data is float64 rounded to float32: allow one rounding on
+     * top of the algorithm's own tolerance. */
+    double tol = e->algo->tolerance + 1e-7;
+    printf("%-14s %-28s rel_err %.3g (reference %.3g, tolerance %.3g)\n",
+           argv[4], argv[2] + (strrchr(argv[2], '/') ? strrchr(argv[2], '/') - argv[2] + 1 : 0),
+           algo_err, ref_err, tol);
+    rc = algo_err <= tol && ref_err <= 1e-7 ? 0 : 1;
+    goto done;
+fail:
+    fprintf(stderr, "golden_check: %s\n", err);
+done:
+    free(x), free(w), free(b), free(gold), free(out), free(ref), free(mag);
+    return rc;
+}
