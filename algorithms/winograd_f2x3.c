@@ -157,3 +157,487 @@ static conv_status axis_init(wg_axis *a, int k, int s, int d)
     return CONV_OK;
 }
 
+/* G of F(2,3) and of F(1,1) (row 0, column 0 only). */
+static const double wg_g3[4][3] = {
+    {1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+static const double wg_g1[4][3] = {{1, 0, 0}};
+
+/* U = G g Gt per piece, in double, packed in WG_MR-row panels. */
+static void weight_transform(conv_plan *pl, const float *w)
+{
+    const conv_problem *p = &pl->p;
+    const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
+    const double(*gh)[3] = ah->r == 3 ? wg_g3 : wg_g1;
+    const double(*gw)[3] = aw->r == 3 ? wg_g3 : wg_g1;
+    const size_t posz = (size_t)pl->ocp * pl->kg;
+    for (int g = 0; g < p->g; g++)
+        for (int o = 0; o < pl->ocg; o++)
+            for (int tm = 0; tm < pl->nterm; tm++)
+                for (int c = 0; c < pl->icg; c++) {
+                    const int th = tm / aw->nterm, tw = tm % aw->nterm;
+                    const float *wo =
+                        w + ((size_t)(g * pl->ocg + o) * pl->icg + c) *
+                                p->kh * p->kw;
+                    double gp[3][3] = {{0}}, t[4][3] = {{0}};
+                    for (int i = 0; i < ah->r; i++)
+                        for (int j = 0; j < aw->r; j++) {
+                            int ki = ah->tap[th * ah->r + i];
+                            int kj = aw->tap[tw * aw->r + j];
+                            if (ki >= 0 && kj >= 0)
+                                gp[i][j] = wo[ki * p->kw + kj];
+                        }
+                    for (int i = 0; i < ah->alpha; i++)
+                        for (int j = 0; j < aw->r; j++)
+                            for (int k = 0; k < ah->r; k++)
+                                t[i][j] += gh[i][k] * gp[k][j];
+                    const size_t kk = (size_t)tm * pl->icg + c;
+                    for (int i = 0; i < ah->alpha; i++)
+                        for (int j = 0; j < aw->alpha; j++) {
+                            double s = 0;
+                            for (int k = 0; k < aw->r; k++)
+                                s += t[i][k] * gw[j][k];
+                            const size_t pos = (size_t)i * aw->alpha + j;
+                            pl->u[((size_t)g * pl->npos + pos) * posz +
+                                  (size_t)(o / WG_MR) * pl->kg * WG_MR +
+                                  kk * WG_MR + o % WG_MR] = (float)s;
+                        }
+                }
+}
+
+/* dst[u] = src[base + u*step] inside [0, width), else 0, for u < cnt. */
+static void gather(const float *src, int base, int step, int width, int cnt,
+                   float *dst)
+{
+    int lo = base >= 0 ? 0 : (-base + step - 1) / step;
+    int hi = base < width ? (width - base + step - 1) / step : 0;
+    if (lo > cnt) lo = cnt;
+    if (hi > cnt) hi = cnt;
+    if (hi < lo) hi = lo;
+    for (int u = 0; u < lo; u++) dst[u] = 0;
+    if (step == 1)
+        memcpy(dst + lo, src + base + lo, (size_t)(hi - lo) * sizeof *dst);
+    else
+        for (int u = lo; u < hi; u++) dst[u] = src[base + u * step];
+    for (int u = hi; u < cnt; u++) dst[u] = 0;
+}
+
+/* One row segment of tiles: tw0.. tw0+len-1 of tile row th, written to
+ * v[pos * vpos + l] for l < len. rb holds alpha_h rows of ldr floats. */
+static void input_row(const conv_plan *pl, const float *src, int bh, int bw,
+                      int th, int tw0, int len, float *restrict v,
+                      size_t vpos, float *restrict rb)
+{
+    const conv_problem *p = &pl->p;
+    const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
+    const size_t ldr = pl->ldr;
+    const int cnt = aw->m * len + aw->alpha - aw->m;
+    for (int i = 0; i < ah->alpha; i++) {
+        const int row = bh + (ah->m * th + i) * ah->step;
+        if (row < 0 || row >= p->ih)
+            memset(rb + i * ldr, 0, (size_t)cnt * sizeof *rb);
+        else
+            gather(src + (size_t)row * p->iw, bw + aw->m * tw0 * aw->step,
+                   aw->step, p->iw, cnt, rb + i * ldr);
+    }
+    if (ah->alpha == 4) {
+        float *restrict r0 = rb, *restrict r1 = rb + ldr,
+                        *restrict r2 = rb + 2 * ldr, *restrict r3 = rb + 3 * ldr;
+        for (int u = 0; u < cnt; u++) {
+            const float d0 = r0[u], d1 = r1[u], d2 = r2[u], d3 = r3[u];
+            r0[u] = d0 - d2;
+            r1[u] = d1 + d2;
+            r2[u] = d2 - d1;
+            r3[u] = d1 - d3;
+        }
+    }
+    for (int r = 0; r < ah->alpha; r++) {
+        const float *restrict d = rb + r * ldr;
+        if (aw->alpha == 4) {
+            float *restrict v0 = v + (size_t)(4 * r) * vpos,
+                            *restrict v1 = v0 + vpos, *restrict v2 = v1 + vpos,
+                            *restrict v3 = v2 + vpos;
+            for (int l = 0; l < len; l++) {
+                const float d0 = d[2 * l], d1 = d[2 * l + 1],
+                            d2 = d[2 * l + 2], d3 = d[2 * l + 3];
+                v0[l] = d0 - d2;
+                v1[l] = d1 + d2;
+                v2[l] = d2 - d1;
+                v3[l] = d1 - d3;
+            }
+        } else {
+            memcpy(v + (size_t)r * vpos, d, (size_t)len * sizeof *d);
+        }
+    }
+}
+
+/* Tile t of a phase: image n, tile row th, column tw. */
+typedef struct wg_seg {
+    int n, th, tw0, len, lt; /* lt: column in the block */
+} wg_seg;
+
+static bool next_seg(const wg_sub *sb, long t0, int nt, wg_seg *s)
+{
+    const int lt = s->lt + s->len;
+    if (lt >= nt) return false;
+    const long t = t0 + lt, tpi = (long)sb->th * sb->tw;
+    const long rem = t % tpi;
+    s->n = (int)(t / tpi);
+    s->th = (int)(rem / sb->tw);
+    s->tw0 = (int)(rem % sb->tw);
+    s->len = sb->tw - s->tw0 < nt - lt ? sb->tw - s->tw0 : nt - lt;
+    s->lt = lt;
+    return true;
+}
+
+/* V of a block: v[pos][kk][tb], kk = piece * IC/G + c; columns past nt up
+ * to the kernel width are zeroed. */
+static void input_block(const conv_plan *pl, const wg_sub *sb, int g,
+                        long t0, int nt, const float *x, float *v, float *rb)
+{
+    const conv_problem *p = &pl->p;
+    const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
+    const size_t plane = (size_t)p->ih * p->iw, ldv = (size_t)pl->tb;
+    const size_t vpos = (size_t)pl->kg * ldv;
+    const int ntp = (int)up((size_t)nt, WG_VL);
+    for (int tm = 0; tm < pl->nterm; tm++) {
+        const int bh = sb->ah * p->sh - p->pt + ah->off[tm / aw->nterm];
+        const int bw = sb->aw * p->sw - p->pl + aw->off[tm % aw->nterm];
+        for (int c = 0; c < pl->icg; c++) {
+            float *vk = v + ((size_t)tm * pl->icg + c) * ldv;
+            wg_seg s = {0, 0, 0, 0, 0};
+            while (next_seg(sb, t0, nt, &s)) {
+                const float *src =
+                    x + ((size_t)s.n * p->ic + (size_t)g * pl->icg + c) * plane;
+                input_row(pl, src, bh, bw, s.th, s.tw0, s.len, vk + s.lt,
+                          vpos, rb);
+            }
+            for (int pos = 0; pos < pl->npos && ntp > nt; pos++)
+                memset(vk + pos * vpos + nt, 0,
+                       (size_t)(ntp - nt) * sizeof *vk);
+        }
+    }
+}
+
+/* m (WG_MR x nr) = u (kg x WG_MR panel) . v (kg x nr, rows ldv apart). */
+static inline __attribute__((always_inline)) void
+kernel(int kg, const float *restrict u, const float *restrict v, size_t ldv,
+       float *restrict m, size_t ldm, const int nr)
+{
+    float acc[WG_MR][WG_NR];
+    for (int i = 0; i < WG_MR; i++)
+        for (int j = 0; j < nr; j++) acc[i][j] = 0;
+    for (int k = 0; k < kg; k++) {
+        const float *vk = v + (size_t)k * ldv, *uk = u + (size_t)k * WG_MR;
+        for (int i = 0; i < WG_MR; i++)
+            for (int j = 0; j < nr; j++)
+                acc[i][j] = fmaf(uk[i], vk[j], acc[i][j]);
+    }
+    for (int i = 0; i < WG_MR; i++)
+        for (int j = 0; j < nr; j++) m[i * ldm + j] = acc[i][j];
+}
+
+static void kernel_wide(int kg, const float *u, const float *v, size_t ldv,
+                        float *m, size_t ldm)
+{
+    kernel(kg, u, v, ldv, m, ldm, WG_NR);
+}
+
+static void kernel_tail(int kg, const float *u, const float *v, size_t ldv,
+                        float *m, size_t ldm)
+{
+    kernel(kg, u, v, ldv, m, ldm, WG_VL);
+}
+
+/* M[pos] = U[pos] . V[pos] for npan panels of rows, ncol (multiple of
+ * WG_VL) columns. */
+static void gemm_block(const conv_plan *pl, const float *u, int npan,
+                       const float *v, int ncol, float *m)
+{
+    const size_t ld = (size_t)pl->tb, kg = (size_t)pl->kg;
+    const size_t upos = (size_t)pl->ocp * kg, vpos = kg * ld;
+    const size_t mpos = (size_t)npan * WG_MR * ld;
+    for (int pos = 0; pos < pl->npos; pos++)
+        for (int ip = 0; ip < npan; ip++) {
+            const float *up_ = u + pos * upos + ip * kg * WG_MR;
+            float *mp = m + pos * mpos + (size_t)ip * WG_MR * ld;
+            const float *vp = v + pos * vpos;
+            int j = 0;
+            for (; j + WG_NR <= ncol; j += WG_NR)
+                kernel_wide(pl->kg, up_, vp + j, ld, mp + j, ld);
+            if (j < ncol) kernel_tail(pl->kg, up_, vp + j, ld, mp + j, ld);
+        }
+}
+
+/* Y = At M A for rows o0..o0+nrow-1 of a block, plus bias, into y. */
+static void output_block(const conv_plan *pl, const wg_sub *sb, int g,
+                         long t0, int nt, int o0, int nrow, int npan,
+                         const float *m, float *y, float *z)
+{
+    const conv_problem *p = &pl->p;
+    const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
+    const size_t ld = (size_t)pl->tb, mpos = (size_t)npan * WG_MR * ld;
+    const size_t ldz = (size_t)pl->tb; /* z[i][s][l], then ob */
+    float *ob = z + (size_t)2 * 4 * ldz;
+    const int ahph = ah->nph, awph = aw->nph;
+    for (int ol = 0; ol < nrow; ol++) {
+        const int o = g * pl->ocg + o0 + ol;
+        const float bias = pl->b ? pl->b[o] : 0.0f;
+        const float *mo = m + (size_t)ol * ld;
+        wg_seg s = {0, 0, 0, 0, 0};
+        while (next_seg(sb, t0, nt, &s)) {
+            for (int sw = 0; sw < aw->alpha; sw++) {
+                float *restrict z0 = z + (size_t)sw * ldz;
+                float *restrict z1 = z + (size_t)(4 + sw) * ldz;
+                const float *m0 = mo + (size_t)sw * mpos + s.lt;
+                if (ah->alpha == 4) {
+                    const float *m1 = m0 + (size_t)aw->alpha * mpos,
+                                *m2 = m1 + (size_t)aw->alpha * mpos,
+                                *m3 = m2 + (size_t)aw->alpha * mpos;
+                    for (int l = 0; l < s.len; l++) {
+                        z0[l] = m0[l] + m1[l] + m2[l];
+                        z1[l] = m1[l] - m2[l] - m3[l];
+                    }
+                } else {
+                    memcpy(z0, m0, (size_t)s.len * sizeof *z0);
+                }
+            }
+            for (int i = 0; i < ah->m; i++) {
+                const int vr = ah->m * s.th + i;
+                if (vr >= sb->mh) break;
+                const float *restrict zi = z + (size_t)(4 * i) * ldz;
+                if (aw->alpha == 4) {
+                    for (int l = 0; l < s.len; l++) {
+                        const float a0 = zi[l], a1 = zi[ldz + l],
+                                    a2 = zi[2 * ldz + l], a3 = zi[3 * ldz + l];
+                        ob[2 * l] = a0 + a1 + a2 + bias;
+                        ob[2 * l + 1] = a1 - a2 - a3 + bias;
+                    }
+                } else {
+                    for (int l = 0; l < s.len; l++) ob[l] = zi[l] + bias;
+                }
+                const int c0 = aw->m * s.tw0;
+                int cnt = aw->m * s.len;
+                if (cnt > sb->mw - c0) cnt = sb->mw - c0;
+                float *yr =
+                    y + (((size_t)s.n * p->oc + o) * p->oh + sb->ah +
+                         (size_t)vr * ahph) *
+                            p->ow +
+                        sb->aw + (size_t)c0 * awph;
+                if (awph == 1)
+                    memcpy(yr, ob, (size_t)cnt * sizeof *ob);
+                else
+                    for (int u = 0; u < cnt; u++) yr[(size_t)u * awph] = ob[u];
+            }
+        }
+    }
+}
+
+static conv_status wg_supports(const conv_problem *p, char *why, size_t len)
+{
+    (void)p, (void)why, (void)len;
+    return CONV_OK;
+}
+
+static void wg_destroy(conv_plan *pl)
+{
+    if (!pl) return;
+    for (int a = 0; a < 2; a++) {
+        free(pl->ax[a].off);
+        free(pl->ax[a].tap);
+    }
+    free(pl->sub);
+    free(pl->u);
+    free(pl->b);
+    free(pl->scratch);
+    free(pl);
+}
+
+static void *alloc_floats(size_t n)
+{
+    return aligned_alloc(64, up(n * sizeof(float), 64));
+}
+
+static void name_impl(conv_plan *pl)
+{
+    const conv_problem *p = &pl->p;
+    const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
+    const char *core = ah->m == 2 && aw->m == 2 ? "f2x3"
+                       : aw->m == 2             ? "f2x3_w"
+                       : ah->m == 2             ? "f2x3_h"
+                                                : "f1x1";
+    size_t n = (size_t)snprintf(pl->impl, sizeof pl->impl, "%s", core);
+    if ((p->sh > 1 || p->sw > 1) && n < sizeof pl->impl)
+        n += (size_t)snprintf(pl->impl + n, sizeof pl->impl - n,
+                              "+polyphase%dx%d", p->sh, p->sw);
+    if ((p->dh > 1 || p->dw > 1) && n < sizeof pl->impl)
+        n += (size_t)snprintf(pl->impl + n, sizeof pl->impl - n,
+                              "+dilated%dx%d", p->dh, p->dw);
+    if ((ah->nterm > ah->nkph || aw->nterm > aw->nkph) && n < sizeof pl->impl)
+        snprintf(pl->impl + n, sizeof pl->impl - n, "+split%dx%d", p->kh,
+                 p->kw);
+}
+
+static conv_status wg_plan(const conv_problem *p, const float *w,
+                           const float *b, const conv_ctx *ctx,
+                           conv_plan **out)
+{
+    conv_status st = CONV_NOMEM;
+    conv_plan *pl = calloc(1, sizeof *pl);
+    if (!pl) goto cleanup;
+    pl->p = *p;
+    if ((st = axis_init(&pl->ax[0], p->kh, p->sh, p->dh)) != CONV_OK ||
+        (st = axis_init(&pl->ax[1], p->kw, p->sw, p->dw)) != CONV_OK)
+        goto cleanup;
+    const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
+    pl->nthr = ctx->threads > 0 ? ctx->threads : omp_get_max_threads();
+    pl->npos = ah->alpha * aw->alpha;
+    pl->nterm = ah->nterm * aw->nterm;
+    pl->icg = p->ic / p->g;
+    pl->ocg = p->oc / p->g;
+    pl->kg = pl->nterm * pl->icg;
+    pl->ocp = (int)up((size_t)pl->ocg, WG_MR);
+    pl->nsub = ah->nph * aw->nph;
+    pl->sub = calloc((size_t)pl->nsub, sizeof *pl->sub);
+    if (!pl->sub) goto cleanup;
+
+    /* Tiles per block: V and M of a block in half the L2, no more than
+     * the largest phase needs, and enough blocks for every thread. */
+    long tmax = 0;
+    for (int i = 0; i < pl->nsub; i++) {
+        wg_sub *sb = &pl->sub[i];
+        sb->ah = i / aw->nph;
+        sb->aw = i % aw->nph;
+        sb->mh = sb->ah < p->oh ? (p->oh - sb->ah + ah->nph - 1) / ah->nph : 0;
+        sb->mw = sb->aw < p->ow ? (p->ow - sb->aw + aw->nph - 1) / aw->nph : 0;
+        sb->th = (sb->mh + ah->m - 1) / ah->m;
+        sb->tw = (sb->mw + aw->m - 1) / aw->m;
+        long t = (long)p->n * sb->th * sb->tw;
+        tmax = t > tmax ? t : tmax;
+    }
+    size_t per_tile = (size_t)pl->npos * (pl->kg + pl->ocp) * sizeof(float);
+    size_t tb = WG_L2_BUDGET / per_tile / WG_VL * WG_VL;
+    size_t fair = up((size_t)(tmax + pl->nthr - 1) / pl->nthr, WG_VL);
+    if (tb > fair) tb = fair;
+    if (tb > WG_MAX_TB) tb = WG_MAX_TB;
+    if (tb < WG_VL) tb = WG_VL;
+    pl->tb = (int)tb;
+    long nblk = 0;
+    for (int i = 0; i < pl->nsub; i++) {
+        wg_sub *sb = &pl->sub[i];
+        sb->nblk = ((long)p->n * sb->th * sb->tw + pl->tb - 1) / pl->tb;
+        nblk += sb->nblk * p->g;
+    }
+    /* Few blocks: slice OC too (each slice transforms its own V). */
+    pl->nsplit = 1;
+    if (nblk > 0 && nblk < 2L * pl->nthr) {
+        long want = (2L * pl->nthr + nblk - 1) / nblk;
+        long most = pl->ocp / (2 * WG_MR);
+        pl->nsplit = (int)(want < most ? want : most > 1 ? most : 1);
+    }
+    pl->crow = (int)up((size_t)(pl->ocg + pl->nsplit - 1) / pl->nsplit, WG_MR);
+    pl->nsplit = (pl->ocg + pl->crow - 1) / pl->crow;
+    pl->nitem = 0;
+    for (int i = 0; i < pl->nsub; i++) {
+        pl->sub[i].first = pl->nitem;
+        pl->nitem += pl->sub[i].nblk * p->g * pl->nsplit;
+    }
+
+    /* Scratch per thread: V, M, row buffers, z + ob of the output. */
+    pl->ldr = up((size_t)aw->m * pl->tb + aw->alpha, WG_VL);
+    size_t vsz = (size_t)pl->npos * pl->kg * pl->tb;
+    size_t msz = (size_t)pl->npos * pl->crow * pl->tb;
+    size_t rsz = 4 * pl->ldr;
+    size_t zsz = (size_t)8 * pl->tb + up((size_t)2 * pl->tb, WG_VL);
+    pl->per_thr = up(vsz, WG_VL) + up(msz, WG_VL) + rsz + zsz;
+    size_t usz = (size_t)p->g * pl->npos * pl->ocp * pl->kg;
+    pl->bytes = sizeof *pl + (usz + (p->bias ? (size_t)p->oc : 0) +
+                              pl->per_thr * pl->nthr) *
+                                 sizeof(float);
+    if (pl->bytes > ctx->workspace_cap) {
+        st = conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
+                      "needs %zu bytes (transformed weights %zu, per-thread "
+                      "scratch %zu x %d), cap %zu",
+                      pl->bytes, usz * sizeof(float),
+                      pl->per_thr * sizeof(float), pl->nthr,
+                      ctx->workspace_cap);
+        goto cleanup;
+    }
+    pl->u = alloc_floats(usz);
+    pl->scratch = alloc_floats(pl->per_thr * pl->nthr);
+    pl->b = p->bias ? malloc((size_t)p->oc * sizeof *pl->b) : NULL;
+    if (!pl->u || !pl->scratch || (p->bias && !pl->b)) {
+        st = conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
+                      "allocation of %zu bytes failed", pl->bytes);
+        goto cleanup;
+    }
+    memset(pl->u, 0, usz * sizeof *pl->u);
+    memset(pl->scratch, 0, pl->per_thr * pl->nthr * sizeof *pl->scratch);
+    for (int o = 0; p->bias && o < p->oc; o++) pl->b[o] = b[o];
+    weight_transform(pl, w);
+    name_impl(pl);
+    *out = pl;
+    pl = NULL;
+    st = CONV_OK;
+cleanup:
+    wg_destroy(pl);
+    return st;
+}
+
+static conv_status wg_execute(conv_plan *pl, const float *x, float *y)
+{
+    const conv_problem *p = &pl->p;
+#pragma omp parallel num_threads(pl->nthr)
+    {
+        float *v = pl->scratch + (size_t)omp_get_thread_num() * pl->per_thr;
+        float *m = v + up((size_t)pl->npos * pl->kg * pl->tb, WG_VL);
+        float *rb = m + up((size_t)pl->npos * pl->crow * pl->tb, WG_VL);
+        float *z = rb + 4 * pl->ldr;
+        long have = -1; /* block whose V is in v */
+#pragma omp for schedule(dynamic, 1)
+        for (long it = 0; it < pl->nitem; it++) {
+            int si = 0;
+            while (si + 1 < pl->nsub && pl->sub[si + 1].first <= it) si++;
+            const wg_sub *sb = &pl->sub[si];
+            const long rel = it - sb->first, key = it / pl->nsplit;
+            const int slice = (int)(rel % pl->nsplit);
+            const int g = (int)(rel / pl->nsplit / sb->nblk);
+            const long blk = rel / pl->nsplit % sb->nblk;
+            const long t0 = blk * pl->tb, tall = (long)p->n * sb->th * sb->tw;
+            const int nt = (int)(tall - t0 < pl->tb ? tall - t0 : pl->tb);
+            const int o0 = slice * pl->crow;
+            const int nrow = pl->ocg - o0 < pl->crow ? pl->ocg - o0 : pl->crow;
+            const int npan = (nrow + WG_MR - 1) / WG_MR;
+            if (key != have) {
+                input_block(pl, sb, g, t0, nt, x, v, rb);
+                have = key;
+            }
+            const float *u = pl->u + (size_t)g * pl->npos * pl->ocp * pl->kg +
+                             (size_t)o0 * pl->kg;
+            gemm_block(pl, u, npan, v, (int)up((size_t)nt, WG_VL), m);
+            output_block(pl, sb, g, t0, nt, o0, nrow, npan, m, y, z);
+        }
+    }
+    return CONV_OK;
+}
+
+static size_t wg_workspace(const conv_plan *pl)
+{
+    return pl ? pl->bytes : 0;
+}
+
+static const char *wg_impl(const conv_plan *pl)
+{
+    return pl ? pl->impl : NULL;
+}
+
+const conv_algo conv_algo_winograd_f2x3 = {
+    .name = "winograd_f2x3",
+    .supports = wg_supports,
+    .plan = wg_plan,
+    .execute = wg_execute,
+    .workspace_bytes = wg_workspace,
+    .destroy = wg_destroy,
+    .impl = wg_impl,
+    .tolerance = 1e-5,
+    .exact = false,
+};

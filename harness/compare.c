@@ -189,9 +189,9 @@ static int csv_split(csv *c, char *err, size_t len)
                 blank = false;
                 if (!end_of_field(r))
                     return err_at(err, len,
-                                  "%s:%d: field %d: text after the closing "
-                                  "quote",
-                                  c->path, line, nf + 1);
+                                  "%s:%d: field %d (quoted from line %d): "
+                                  "text after the closing quote",
+                                  c->path, line, nf + 1, qline);
             } else {
                 while (!end_of_field(r)) *w++ = *r++;
             }

@@ -219,7 +219,9 @@ conv_status conv_desc_parse(const char *s, size_t mem_cap, conv_problem *p,
             /* The trivial height: one row, one tap, dense, unpadded. */
             raw[h] = (h == F_PH || h == F_DH) ? 0 : 1;
             have[h] = (h != F_OH && h != F_PH);
-        } else if (have[h] && !have[w]) {
+        } else if (!any_w && have[h]) {
+            /* No w field at all: a square problem, w copies h. Otherwise
+             * each axis stands alone, as in benchdnn. */
             raw[w] = raw[h];
             have[w] = true;
         }

@@ -119,20 +119,20 @@ static int set_shapes(opts *o, const char *v)
         return usage_error("--shapes: %s%s", err, "");
     return 0;
 }
-#define INT_OPT(fn, field, lo, hi, what)                                      \
+#define INT_OPT(fn, opt, field, lo, hi, what)                                 \
     static int fn(opts *o, const char *v)                                     \
     {                                                                         \
         long long x;                                                          \
         if (!parse_int(v, lo, hi, &x))                                        \
-            return usage_error("%s: '%s' is not " what, #field, v);           \
+            return usage_error("%s: '%s' is not " what, opt, v);              \
         o->field = (int)x;                                                    \
         return 0;                                                             \
     }
-INT_OPT(set_mb, mb, 1, 1 << 20, "an integer in [1, 2^20]")
-INT_OPT(set_threads, threads, 1, 1024, "an integer in [1, 1024]")
-INT_OPT(set_sweep, sweep, 1, 1000000, "an integer in [1, 10^6]")
-INT_OPT(set_min_reps, min_reps, 1, 1000000, "an integer in [1, 10^6]")
-INT_OPT(set_bias, bias, 0, 1, "0 or 1")
+INT_OPT(set_mb, "--mb", mb, 1, 1 << 20, "an integer in [1, 2^20]")
+INT_OPT(set_threads, "--threads", threads, 1, 1024, "an integer in [1, 1024]")
+INT_OPT(set_sweep, "--sweep", sweep, 1, 1000000, "an integer in [1, 10^6]")
+INT_OPT(set_min_reps, "--min-reps", min_reps, 1, 1000000, "an integer in [1, 10^6]")
+INT_OPT(set_bias, "--bias", bias, 0, 1, "0 or 1")
 static int set_seed(opts *o, const char *v)
 {
     long long x;
@@ -741,8 +741,12 @@ static int run_exec(opts *o)
     conv_plan *pl = NULL;
     int rc = CONV_EXIT_USAGE;
     if (o->nalgos != 1) return usage_error("exec: give exactly one --algo%s", "", "");
-    if (o->shapes.n != 1 || o->shapes.v[0].st != CONV_OK)
-        return usage_error("exec: give exactly one 2D or 1D --desc%s", "", "");
+    if (o->shapes.n != 1)
+        return usage_error("exec: give exactly one --desc%s", "", "");
+    if (o->shapes.v[0].st != CONV_OK) {
+        fprintf(stderr, "convbench: exec: %s\n", o->shapes.v[0].why);
+        return CONV_EXIT_UNSUPPORTED;
+    }
     if (!o->input || !o->weights || !o->output)
         return usage_error("exec: --input, --weights and --output are required%s", "", "");
     const conv_algo *a = o->algos[0];

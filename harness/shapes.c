@@ -89,6 +89,11 @@ conv_status conv_shapes_load(conv_shape_list *l, const char *name,
             c = ' ';
         }
         if (c == '"') in_quote = !in_quote;
+        if (c == '\n' && in_quote) {
+            st = conv_why(err, len, CONV_INVALID, "%s:%d: unterminated quote",
+                          path, line);
+            break;
+        }
         if (c == EOF || (!in_quote && isspace(c))) {
             if (tl) {
                 tok[tl] = 0;
@@ -99,14 +104,7 @@ conv_status conv_shapes_load(conv_shape_list *l, const char *name,
                     break;
                 }
             }
-            if (c == '\n') {
-                if (in_quote) {
-                    st = conv_why(err, len, CONV_INVALID,
-                                  "%s:%d: unterminated quote", path, line);
-                    break;
-                }
-                line++;
-            }
+            if (c == '\n') line++;
             continue;
         }
         if (tl + 1 >= sizeof tok) {

@@ -154,8 +154,11 @@ sed '/^fft,.*res2a_branch2b/s/,PASSED,,\([^,]*\),\([^,]*\),[^,]*,/,PASSED,,\1,\2
 expect 2 "bad number" "badnum\.csv:[0-9]+: column 29 \(median_ms\): \"abc\"" \
     "$B" "$tmp/badnum.csv"
 sed '3s/,PASSED,/,"PASSED,/' "$B" | variant badquote
-expect 2 "unterminated quote" "badquote\.csv:3: quoted field never closed" \
+expect 2 "stray quote" "badquote\.csv:4: field 25 \(quoted from line 3\)" \
     "$B" "$tmp/badquote.csv"
+{ cat "$B"; printf 'naive,"open\n'; } | variant openquote
+expect 2 "unterminated quote" "openquote\.csv:32: quoted field never closed" \
+    "$B" "$tmp/openquote.csv"
 sed '5s/,PASSED,/,PASSED,extra,/' "$B" | variant badwidth
 expect 2 "wrong field count" "badwidth\.csv:5: 38 fields, the header has 37" \
     "$B" "$tmp/badwidth.csv"

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The CSV has DESIGN §7's fixed columns in order, one row per algorithm x
+# problem, numbers where numbers belong, and a parseable .meta.json.
+set -u
+cb=$1
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+py=$(command -v /usr/bin/python3 || command -v python3)
+"$cb" bench --desc 'mb1ic4ih8oc4kh3ph1n"a,b"' --desc mb2ic3iw20oc2kw5sw2 \
+    --desc mb1ic3id4ih4iw4oc4kd3kh3kw3 --min-ms 1 --min-reps 2 --threads 2 \
+    --sgemm-ref --csv "$tmp/r.csv" --quiet || { echo "bench failed"; exit 1; }
+nalgo=$("$cb" list | awk '$2 == "available"' | wc -l)
+"$py" - "$tmp/r.csv" "$nalgo" <<'PY'
+import csv, json, math, sys
+path, nalgo = sys.argv[1], int(sys.argv[2])
+fixed = ("algo,impl,name,desc,n,g,ic,ih,iw,oc,oh,ow,kh,kw,sh,sw,pt,pb,pl,pr,"
+         "dil_h,dil_w,bias,threads,status,reason,plan_ms,min_ms,median_ms,"
+         "mean_ms,stddev_ms,reps,gflops,workspace_bytes,max_abs_err,"
+         "max_rel_err,tolerance").split(",")
+rows = list(csv.reader(open(path, newline="")))
+head, body = rows[0], rows[1:]
+errors = []
+if head[:len(fixed)] != fixed:
+    errors.append("header %s does not start with the fixed columns" % head)
+if len(body) != 3 * nalgo:
+    errors.append("%d rows, expected %d" % (len(body), 3 * nalgo))
+for r in body:
+    if len(r) != len(head):
+        errors.append("row of %d fields: %s" % (len(r), r))
+        continue
+    d = dict(zip(head, r))
+    if d["status"] not in ("PASSED", "FAILED", "UNSUPPORTED", "ERROR"):
+        errors.append("bad status %r" % d["status"])
+    if d["status"] == "PASSED":
+        for k in ("plan_ms", "min_ms", "median_ms", "mean_ms", "stddev_ms",
+                  "gflops", "max_abs_err", "max_rel_err", "tolerance"):
+            v = float(d[k])
+            if not math.isfinite(v) or v < 0:
+                errors.append("%s=%s in %s" % (k, d[k], d["algo"]))
+        if int(d["reps"]) < 2:
+            errors.append("reps %s < --min-reps" % d["reps"])
+        if float(d["min_ms"]) > float(d["median_ms"]):
+            errors.append("min above median")
+    elif d["status"] != "PASSED" and not d["reason"]:
+        errors.append("%s row without reason" % d["status"])
+names = {r[2] for r in body}
+if "a,b" not in names:
+    errors.append("quoted name with a comma did not survive: %s" % names)
+unsup = [r for r in body if "id4" in r[3]]
+if not all(r[head.index("status")] == "UNSUPPORTED" for r in unsup) or not unsup:
+    errors.append("3D rows are not UNSUPPORTED")
+meta = json.load(open(path + ".meta.json"))
+for k in ("cpu_model", "cores", "threads", "blas_core", "compiler",
+          "git_commit", "date", "command", "sgemm_gflops"):
+    if k not in meta:
+        errors.append("meta lacks %s" % k)
+if meta.get("threads") != 2:
+    errors.append("meta threads %r" % meta.get("threads"))
+for e in errors:
+    print("FAILED:", e)
+print("csv: %d rows checked, %d errors" % (len(body), len(errors)))
+sys.exit(1 if errors else 0)
+PY
