@@ -7,28 +7,24 @@
 
 #include "conv.h"
 
-#define ALGO(sym) extern const conv_algo sym __attribute__((weak));
-ALGO(conv_algo_naive)
-ALGO(conv_algo_im2col_gemm)
-ALGO(conv_algo_toeplitz)
-ALGO(conv_algo_fft)
-ALGO(conv_algo_winograd_f2x3)
-ALGO(conv_algo_onednn)
-ALGO(conv_algo_onednn_native)
-
 #define NO_OPENBLAS "compiled out: OpenBLAS not found at configure time"
 #define NO_FFTW "compiled out: FFTW (fftw3f) not found at configure time"
 #define NO_DNNL "compiled out: oneDNN not found at configure time"
 
-const conv_algo_entry conv_algos[] = {
-    {"naive", &conv_algo_naive, ""},
-    {"im2col_gemm", &conv_algo_im2col_gemm, NO_OPENBLAS},
-    {"toeplitz", &conv_algo_toeplitz, NO_OPENBLAS},
-    {"fft", &conv_algo_fft, NO_FFTW},
-    {"winograd_f2x3", &conv_algo_winograd_f2x3, NO_OPENBLAS},
-    {"onednn", &conv_algo_onednn, NO_DNNL},
-    {"onednn_native", &conv_algo_onednn_native, NO_DNNL},
-};
+/* One line per algorithm: name, and why it is missing when compiled out. */
+#define CONV_ALGO_LIST(X)                                                     \
+    X(naive, "")                                                              \
+    X(im2col_gemm, NO_OPENBLAS)                                               \
+    X(toeplitz, NO_OPENBLAS)                                                  \
+    X(fft, NO_FFTW)                                                           \
+    X(winograd_f2x3, NO_OPENBLAS)                                             \
+    X(onednn, NO_DNNL)                                                        \
+    X(onednn_native, NO_DNNL)
+
+#define DECLARE(a, why) extern const conv_algo conv_algo_##a __attribute__((weak));
+CONV_ALGO_LIST(DECLARE)
+#define ROW(a, why) {#a, &conv_algo_##a, why},
+const conv_algo_entry conv_algos[] = {CONV_ALGO_LIST(ROW)};
 const int conv_algo_count = (int)(sizeof conv_algos / sizeof conv_algos[0]);
 
 const conv_algo_entry *conv_algo_find(const char *name)

@@ -40,8 +40,7 @@ static void tz_destroy(conv_plan *pl)
 }
 
 static conv_status tz_plan(const conv_problem *p, const float *w,
-                           const float *b, const conv_ctx *ctx,
-                           conv_plan **out)
+                           const float *b, const conv_ctx *ctx, conv_plan **out)
 {
     conv_status s = CONV_OK;
     conv_plan *pl = calloc(1, sizeof *pl);
@@ -69,8 +68,7 @@ static conv_status tz_plan(const conv_problem *p, const float *w,
         s = conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
                      "Toeplitz matrix of %d x %zu x %zu floats needs %zu "
                      "bytes, cap %zu",
-                     p->g, pl->rows, pl->cols, pl->bytes,
-                     ctx->workspace_cap);
+                     p->g, pl->rows, pl->cols, pl->bytes, ctx->workspace_cap);
         goto cleanup;
     }
     /* Plain malloc and an explicit zeroing: calloc could leave the zeros
@@ -137,13 +135,13 @@ static conv_status tz_execute(conv_plan *pl, const float *x, float *y)
         float *yg = y + (size_t)g * ocg * ohw;
         if (p->n == 1)
             cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)pl->rows,
-                        (int)pl->cols, 1.0f, tg, (int)pl->cols, xg, 1, 1.0f,
-                        yg, 1);
+                        (int)pl->cols, 1.0f, tg, (int)pl->cols, xg, 1, 1.0f, yg,
+                        1);
         else
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, p->n,
                         (int)pl->rows, (int)pl->cols, 1.0f, xg,
-                        (int)((size_t)p->ic * hw), tg, (int)pl->cols, 1.0f,
-                        yg, (int)((size_t)p->oc * ohw));
+                        (int)((size_t)p->ic * hw), tg, (int)pl->cols, 1.0f, yg,
+                        (int)((size_t)p->oc * ohw));
     }
     return CONV_OK;
 }

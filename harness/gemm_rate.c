@@ -50,14 +50,14 @@ double conv_sgemm_gflops(int m, int n, int k, double min_ms)
     /* Small nonzero values: no denormals, no overflow, no NaN. */
     for (size_t i = 0; i < sm * sk; i++) a[i] = (float)(i % 7) * 0.125f;
     for (size_t i = 0; i < sk * sn; i++) b[i] = (float)(i % 5) * 0.25f;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a,
-                k, b, n, 0.0f, c, n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k,
+                b, n, 0.0f, c, n);
     int reps = 0;
     double total = 0;
     while (reps < max_reps && (reps < min_reps || total < min_ms)) {
         double t0 = gemm_now_ms();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f,
-                    a, k, b, n, 0.0f, c, n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a,
+                    k, b, n, 0.0f, c, n);
         t[reps] = gemm_now_ms() - t0;
         total += t[reps++];
     }

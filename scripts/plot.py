@@ -1,0 +1,446 @@
+#!/usr/bin/python3
+"""Plots a convbench results CSV (DESIGN section 7) as three PNGs.
+
+    plot.py RESULTS.csv [--out DIR] [--baseline ALGO] [--linear]
+
+Writes, next to the CSV (or into DIR):
+  <stem>_gflops.png    GFLOP/s per layer and algorithm (grouped bars)
+  <stem>_speedup.png   speedup of each algorithm over --baseline per layer
+  <stem>_accuracy.png  max_rel_err per algorithm (log scale, tolerances)
+Machine details come from <csv>.meta.json when present. Only PASSED rows
+have timings; the others are counted in a note on the timing plots.
+Exit: 0 written, 1 could not write, 2 bad input (message on stderr).
+"""
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import tempfile
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+REQUIRED = ["algo", "name", "desc", "status", "median_ms", "gflops",
+            "max_rel_err", "tolerance"]
+# Plot order and colours stay the same from one run to the next.
+ALGO_ORDER = ["naive", "im2col_gemm", "toeplitz", "fft", "winograd_f2x3",
+              "winograd_f4x3", "onednn", "onednn_native"]
+ZERO_FLOOR_FACTOR = 0.1  # exact (0) errors are drawn a decade below the rest
+
+
+class BadInput(Exception):
+    pass
+
+
+def number(text, path, line, col):
+    try:
+        v = float(text)
+    except ValueError:
+        raise BadInput('%s:%d: column %s: "%s" is not a number'
+                       % (path, line, col, text)) from None
+    if math.isnan(v) or v < 0:
+        raise BadInput('%s:%d: column %s: "%s" is not a non-negative number'
+                       % (path, line, col, text))
+    return v
+
+
+def read_rows(path):
+    try:
+        f = open(path, newline="", encoding="utf-8")
+    except OSError as e:
+        raise BadInput("%s: cannot open: %s" % (path, e.strerror)) from None
+    rows = []
+    with f:
+        try:
+            reader = csv.reader(f, strict=True)
+            header = next(reader, None)
+            if not header:
+                raise BadInput("%s: empty, no header" % path)
+            missing = [c for c in REQUIRED if c not in header]
+            if missing:
+                raise BadInput('%s:1: no column "%s" in the header (is this '
+                               'a convbench CSV?)' % (path, missing[0]))
+            idx = {c: header.index(c) for c in header}
+            for fields in reader:
+                line = reader.line_num
+                if not fields:
+                    continue
+                if len(fields) != len(header):
+                    raise BadInput("%s:%d: %d fields, the header has %d"
+                                   % (path, line, len(fields), len(header)))
+                r = {c: fields[i] for c, i in idx.items()}
+                r["line"] = line
+                rows.append(r)
+        except csv.Error as e:
+            raise BadInput("%s:%d: %s" % (path, reader.line_num, e)) from None
+        except UnicodeDecodeError:
+            raise BadInput("%s: not UTF-8 text" % path) from None
+    for r in rows:
+        if not r["algo"] or not r["status"] or not r["desc"]:
+            raise BadInput("%s:%d: empty algo, desc or status"
+                           % (path, r["line"]))
+        r["timed"] = False
+        if r["status"] == "PASSED" and r["median_ms"] and r["gflops"]:
+            r["median"] = number(r["median_ms"], path, r["line"], "median_ms")
+            r["rate"] = number(r["gflops"], path, r["line"], "gflops")
+            r["timed"] = r["median"] > 0 and r["rate"] > 0
+        r["err"] = (number(r["max_rel_err"], path, r["line"], "max_rel_err")
+                    if r["max_rel_err"] else None)
+        r["tol"] = (number(r["tolerance"], path, r["line"], "tolerance")
+                    if r["tolerance"] else None)
+    return rows
+
+
+def read_meta(csv_path):
+    path = csv_path + ".meta.json"
+    try:
+        with open(path, encoding="utf-8") as f:
+            meta = json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise BadInput("%s: %s" % (path, e)) from None
+    if not isinstance(meta, dict):
+        raise BadInput("%s: not a JSON object" % path)
+    return meta
+
+
+def footer_text(csv_path, meta):
+    parts = [os.path.basename(csv_path)]
+    if meta is None:
+        parts.append("no .meta.json: machine unknown")
+    else:
+        parts.append(str(meta.get("cpu_model", "unknown CPU")))
+        if "threads" in meta:
+            parts.append("%s threads" % meta["threads"])
+        if meta.get("blas_core"):
+            parts.append("BLAS core %s" % meta["blas_core"])
+        sg = meta.get("sgemm_gflops")
+        if isinstance(sg, (int, float)) and sg > 0:
+            parts.append("sgemm %.0f GFLOP/s" % sg)
+        if meta.get("fill"):
+            parts.append("%s fill" % meta["fill"])
+        if meta.get("date"):
+            parts.append(str(meta["date"]))
+        if meta.get("git_commit"):
+            parts.append("commit %s" % str(meta["git_commit"])[:12])
+    return "  |  ".join(parts)
+
+
+def algo_list(rows):
+    seen = []
+    for r in rows:
+        if r["algo"] not in seen:
+            seen.append(r["algo"])
+    known = [a for a in ALGO_ORDER if a in seen]
+    return known + sorted(a for a in seen if a not in ALGO_ORDER)
+
+
+def colours(algos):
+    cmap = plt.get_cmap("tab10")
+    fixed = {a: cmap(i % 10) for i, a in enumerate(ALGO_ORDER)}
+    extra = [a for a in algos if a not in fixed]
+    for i, a in enumerate(extra):
+        fixed[a] = cmap((len(ALGO_ORDER) + i) % 10)
+    return fixed
+
+
+def layers(rows):
+    """Problems in file order: (desc, label); labels made unique."""
+    order, label, count = [], {}, {}
+    for r in rows:
+        d = r["desc"]
+        if d in label:
+            continue
+        base = r["name"] or d
+        count[base] = count.get(base, 0) + 1
+        label[d] = base if count[base] == 1 else "%s [%d]" % (base, count[base])
+        order.append(d)
+    return [(d, label[d]) for d in order]
+
+
+def skipped_note(rows):
+    by = {}
+    for r in rows:
+        if not r["timed"]:
+            key = r["status"] if r["status"] != "PASSED" else "untimed PASSED"
+            by[key] = by.get(key, 0) + 1
+    if not by:
+        return "all %d rows timed" % len(rows)
+    return "skipped (no timings): " + ", ".join(
+        "%d %s" % (n, s) for s, n in sorted(by.items()))
+
+
+def new_figure(n_groups, per_group):
+    height = max(4.0, 1.6 + n_groups * (0.14 * per_group + 0.25))
+    return plt.subplots(figsize=(11, height))
+
+
+def finish(fig, title, subtitle, footer, note, path):
+    fig.suptitle(title, fontsize=14, fontweight="bold", y=0.995)
+    h = fig.get_figheight()
+    top, bottom = 1 - 0.62 / h, 0.55 / h
+    fig.text(0.5, 1 - 0.5 / h, subtitle, ha="center", fontsize=9,
+             color="0.3")
+    fig.text(0.01, 0.08 / fig.get_figheight(), footer, fontsize=8,
+             color="0.35")
+    if note:
+        fig.text(0.01, 0.32 / fig.get_figheight(), note, fontsize=8,
+                 color="0.35")
+    fig.tight_layout(rect=(0, bottom, 1, top), pad=0.6)
+    save(fig, path)
+
+
+def save(fig, path):
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".plot-", suffix=".png")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, format="png", dpi=100)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it 0600
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    finally:
+        plt.close(fig)
+    print("wrote %s" % path)
+
+
+def no_data(ax, text):
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes,
+            fontsize=12, color="0.4")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def grouped_barh(ax, groups, algos, value, colour):
+    """Horizontal bars: one group per layer (top to bottom), one bar per
+    algorithm with a value. Returns the algorithms drawn."""
+    drawn = set()
+    ticks, labels = [], []
+    y = 0.0
+    for desc, label in groups:
+        vals = [(a, value(desc, a)) for a in algos]
+        vals = [(a, v) for a, v in vals if v is not None]
+        if not vals:
+            continue
+        step = 0.8 / len(vals)
+        for k, (a, v) in enumerate(vals):
+            pos = y - k * step
+            ax.barh(pos, v, height=step * 0.92, color=colour[a],
+                    edgecolor="none")
+            ax.annotate("%.3g" % v, (v, pos), xytext=(2, 0),
+                        textcoords="offset points", va="center", fontsize=6,
+                        color="0.25")
+            drawn.add(a)
+        ticks.append(y - (len(vals) - 1) * step / 2)
+        labels.append(label)
+        y -= 1.0
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_ylim(y + 0.1, 0.45)  # the bars span [y_last - 0.8, 0.37]
+    ax.margins(x=0.08)
+    ax.grid(axis="x", which="both", alpha=0.3)
+    ax.set_axisbelow(True)
+    return drawn
+
+
+def legend(ax, algos, colour, drawn, extra=()):
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colour[a])
+               for a in algos if a in drawn]
+    names = [a for a in algos if a in drawn]
+    handles += [h for h, _ in extra]
+    names += [n for _, n in extra]
+    if handles:
+        ax.legend(handles, names, fontsize=8, loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+
+
+def plot_gflops(rows, algos, colour, footer, path, log):
+    timed = {(r["desc"], r["algo"]): r["rate"] for r in rows if r["timed"]}
+    groups = [g for g in layers(rows)
+              if any((g[0], a) in timed for a in algos)]
+    fig, ax = new_figure(len(groups), len(algos))
+    if groups:
+        drawn = grouped_barh(ax, groups, algos,
+                             lambda d, a: timed.get((d, a)), colour)
+        if log:
+            ax.set_xscale("log")
+        ax.set_xlabel("GFLOP/s (effective: 2*N*OC*OH*OW*IC/G*KH*KW / median "
+                      "time; higher is better%s)" % (", log scale" if log
+                                                     else ""))
+        legend(ax, algos, colour, drawn)
+    else:
+        no_data(ax, "no timed (PASSED) rows")
+    ax.set_ylabel("layer")
+    finish(fig, "Convolution throughput per layer",
+           "GFLOP/s of each algorithm from its median execute time, plan "
+           "time excluded", footer, skipped_note(rows), path)
+
+
+def plot_speedup(rows, algos, colour, footer, path, baseline):
+    med = {(r["desc"], r["algo"]): r["median"] for r in rows if r["timed"]}
+    others = [a for a in algos if a != baseline]
+    groups, no_base = [], 0
+    for g in layers(rows):
+        if not any((g[0], a) in med for a in others):
+            continue
+        if (g[0], baseline) in med:
+            groups.append(g)
+        else:
+            no_base += 1
+
+    def speedup(d, a):
+        m = med.get((d, a))
+        return med[(d, baseline)] / m if m else None
+
+    fig, ax = new_figure(len(groups), len(others))
+    if groups and others:
+        drawn = grouped_barh(ax, groups, others, speedup, colour)
+        ax.set_xscale("log")
+        ax.axvline(1.0, color="0.2", lw=1)
+        ax.set_xlabel("speedup over %s (its median time / the algorithm's; "
+                      "log scale, >1 is faster)" % baseline)
+        legend(ax, others, colour, drawn)
+    else:
+        no_data(ax, "no layer timed for both %s and another algorithm"
+                % baseline)
+    ax.set_ylabel("layer")
+    note = skipped_note(rows)
+    if no_base:
+        note += "; %d layer(s) left out: %s has no timing there" % (
+            no_base, baseline)
+    finish(fig, "Speedup over %s" % baseline,
+           "per layer: %s's median time divided by each algorithm's" %
+           baseline, footer, note, path)
+
+
+def plot_accuracy(rows, algos, colour, footer, path):
+    pts = [r for r in rows if r["err"] is not None
+           and r["status"] in ("PASSED", "FAILED")]
+    nonzero = [r["err"] for r in pts if r["err"] > 0]
+    tols = [r["tol"] for r in pts if r["tol"]]
+    lo = min(nonzero + tols) if (nonzero or tols) else 1e-7
+    floor = 10 ** math.floor(math.log10(lo * ZERO_FLOOR_FACTOR))
+    shown = [a for a in algos if any(r["algo"] == a for r in pts)]
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.2 * len(shown) + 3), 6))
+    zeros = 0
+    if shown:
+        for i, a in enumerate(shown):
+            mine = [r for r in pts if r["algo"] == a]
+            for j, r in enumerate(mine):
+                # deterministic spread so equal errors stay visible
+                x = i + (((j * 0.618034) % 1.0) - 0.5) * 0.5
+                failed = r["status"] == "FAILED"
+                if r["err"] == 0:
+                    zeros += 1
+                    ax.plot(x, floor, marker="v", ms=6, mfc="none",
+                            mec=colour[a], ls="none")
+                else:
+                    ax.plot(x, r["err"], marker="x" if failed else "o",
+                            ms=7 if failed else 5, ls="none",
+                            color="red" if failed else colour[a],
+                            alpha=0.9 if failed else 0.7)
+            tol = sorted({r["tol"] for r in mine if r["tol"]})
+            for t in tol:
+                ax.hlines(t, i - 0.38, i + 0.38, colors="0.15",
+                          linestyles="--", lw=1.2)
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(shown)))
+        ax.set_xticklabels(shown, rotation=20, ha="right")
+        ax.set_xlim(-0.6, len(shown) - 0.4)
+        ax.axhline(floor, color="0.7", lw=0.8, ls=":")
+        ax.set_ylabel("max relative error per problem (DESIGN 4: |y - ref| "
+                      "/ sum |x*w|, log scale)", fontsize=9)
+        ax.set_xlabel("algorithm")
+        ax.grid(axis="y", which="major", alpha=0.3)
+        handles = [
+            (Line2D([], [], color="0.15", ls="--"), "tolerance"),
+            (Line2D([], [], marker="o", ls="none", color="0.4"),
+             "PASSED problem"),
+            (Line2D([], [], marker="x", ls="none", color="red"),
+             "FAILED problem"),
+            (Line2D([], [], marker="v", ls="none", mfc="none", mec="0.4"),
+             "error exactly 0 (drawn at %.0e)" % floor),
+        ]
+        ax.legend([h for h, _ in handles], [n for _, n in handles],
+                  fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  borderaxespad=0)
+    else:
+        no_data(ax, "no PASSED or FAILED rows with max_rel_err")
+    left_out = len(rows) - len(pts)
+    note = "%d problem(s) with error exactly 0 drawn at the floor %.0e" % (
+        zeros, floor)
+    if left_out:
+        note += "; %d row(s) without an error (UNSUPPORTED/ERROR) left out" \
+            % left_out
+    fig.set_figheight(6.6)
+    finish(fig, "Accuracy per algorithm",
+           "max_rel_err of every verified problem against the double "
+           "reference; dashed: the algorithm's tolerance", footer, note, path)
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(
+        description="Plot a convbench results CSV as PNGs.")
+    ap.add_argument("csv", help="results CSV written by convbench bench "
+                    "--csv")
+    ap.add_argument("--out", metavar="DIR",
+                    help="directory for the PNGs (default: beside the CSV)")
+    ap.add_argument("--baseline", metavar="ALGO", default=None,
+                    help="speedup reference (default im2col_gemm, else "
+                    "naive)")
+    ap.add_argument("--linear", action="store_true",
+                    help="linear GFLOP/s axis (default: log)")
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as e:
+        return 0 if e.code == 0 else 2
+    try:
+        rows = read_rows(args.csv)
+        meta = read_meta(args.csv)
+    except BadInput as e:
+        print("plot.py: %s" % e, file=sys.stderr)
+        return 2
+    algos = algo_list(rows)
+    timed_algos = {r["algo"] for r in rows if r["timed"]}
+    baseline = args.baseline
+    if baseline is None:
+        baseline = "im2col_gemm" if "im2col_gemm" in timed_algos else "naive"
+    elif baseline not in algos:
+        print("plot.py: --baseline %s: no such algorithm in %s (have: %s)"
+              % (baseline, args.csv, ", ".join(algos) or "none"),
+              file=sys.stderr)
+        return 2
+    out = args.out or os.path.dirname(os.path.abspath(args.csv))
+    if not os.path.isdir(out):
+        print("plot.py: --out %s: not a directory" % out, file=sys.stderr)
+        return 2
+    stem = os.path.splitext(os.path.basename(args.csv))[0]
+    colour = colours(algos)
+    footer = footer_text(args.csv, meta)
+    try:
+        plot_gflops(rows, algos, colour, footer,
+                    os.path.join(out, stem + "_gflops.png"), not args.linear)
+        plot_speedup(rows, algos, colour, footer,
+                     os.path.join(out, stem + "_speedup.png"), baseline)
+        plot_accuracy(rows, algos, colour, footer,
+                      os.path.join(out, stem + "_accuracy.png"))
+    except OSError as e:
+        print("plot.py: cannot write: %s" % e, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,113 @@
+#!/bin/sh
+# scripts/plot.py: three non-empty PNGs from a results CSV (the hand-made
+# fixture, then a small real `convbench bench` run), exit 2 on bad input.
+# usage: test_plot.sh CONVBENCH_BINARY REPO_ROOT
+set -u
+bin=${1:?usage: $0 CONVBENCH_BINARY REPO_ROOT}
+root=${2:?usage: $0 CONVBENCH_BINARY REPO_ROOT}
+py=/usr/bin/python3
+plot=$root/scripts/plot.py
+fix=$root/tests/data/results_small.csv
+if ! "$py" -c 'import matplotlib' 2>/dev/null; then
+    echo "SKIP: $py lacks matplotlib (Debian package python3-matplotlib)"
+    exit 77
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/convbench_plot.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+failures=0
+
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+# pngs DIR STEM WHAT: the three plots exist, are PNGs, and no temp is left
+pngs() {
+    ok=1
+    for kind in gflops speedup accuracy; do
+        f=$1/$2_$kind.png
+        if [ ! -s "$f" ]; then
+            fail "$3: $f missing or empty"
+            ok=0
+        elif [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" != "211PNG" ]; then
+            fail "$3: $f is not a PNG"
+            ok=0
+        fi
+    done
+    if ls -a "$1" | grep -q '^\.plot-'; then
+        fail "$3: temporary file left in $1"
+        ok=0
+    fi
+    [ $ok -eq 1 ] && echo "ok: $3: three PNGs"
+}
+
+# run RC WHAT PATTERN ARGS...: plot.py exits RC; output matches PATTERN
+run() {
+    want=$1 what=$2 pat=$3
+    shift 3
+    "$py" "$plot" "$@" > "$tmp/out" 2>&1
+    rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        fail "$what: exit $rc, expected $want; output:"
+        sed 's/^/    /' "$tmp/out"
+        return 1
+    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" "$tmp/out"; then
+        fail "$what: output lacks /$pat/; output:"
+        sed 's/^/    /' "$tmp/out"
+        return 1
+    fi
+    echo "ok: $what (exit $rc)"
+}
+
+mkdir "$tmp/beside" "$tmp/out_dir" "$tmp/nometa"
+cp "$fix" "$fix.meta.json" "$tmp/beside/"
+run 0 "fixture, PNGs beside the CSV" "wrote" "$tmp/beside/results_small.csv" &&
+    pngs "$tmp/beside" results_small "fixture beside the CSV"
+run 0 "fixture, --out DIR and --baseline naive --linear" "" \
+    "$fix" --out "$tmp/out_dir" --baseline naive --linear &&
+    pngs "$tmp/out_dir" results_small "fixture into --out"
+cp "$fix" "$tmp/nometa/r.csv"
+run 0 "CSV without .meta.json" "" "$tmp/nometa/r.csv" &&
+    pngs "$tmp/nometa" r "no meta"
+grep -v ',PASSED,' "$fix" > "$tmp/nometa/nopass.csv"
+run 0 "no PASSED rows: plots still written" "" "$tmp/nometa/nopass.csv" &&
+    pngs "$tmp/nometa" nopass "no PASSED rows"
+
+# bad input -> 2, nothing written
+run 2 "missing file" "nonexistent\.csv: cannot open" "$tmp/nonexistent.csv"
+printf 'just,some\ntext,here\n' > "$tmp/notcsv.csv"
+run 2 "CSV without the expected columns" 'no column "algo"' "$tmp/notcsv.csv"
+sed '3s/,PASSED,,\([^,]*\),\([^,]*\),[^,]*,/,PASSED,,\1,\2,abc,/' "$fix" \
+    > "$tmp/badnum.csv"
+run 2 "bad number" 'badnum\.csv:3: column median_ms: "abc"' "$tmp/badnum.csv"
+sed '5s/,PASSED,/,PASSED,extra,/' "$fix" > "$tmp/badwidth.csv"
+run 2 "wrong field count" "badwidth\.csv:5: 38 fields" "$tmp/badwidth.csv"
+: > "$tmp/empty.csv"
+run 2 "empty file" "empty" "$tmp/empty.csv"
+cp "$fix" "$tmp/badmeta.csv"
+echo '{"cpu_model": ' > "$tmp/badmeta.csv.meta.json"
+run 2 "malformed meta JSON" "badmeta\.csv\.meta\.json" "$tmp/badmeta.csv"
+run 2 "unknown --baseline" "no such algorithm" "$fix" --out "$tmp" \
+    --baseline nosuch
+run 2 "unknown option" "" "$fix" --bogus
+if ls "$tmp"/*.png > /dev/null 2>&1; then
+    fail "bad input left PNGs in $tmp"
+fi
+
+# a real CSV from the harness: plot.py must read what convbench writes
+mkdir "$tmp/real"
+if "$bin" bench --algo naive --desc 'mb1ic8ih12oc8kh3ph1n"t:a"' \
+    --desc 'mb1ic8iw40oc8kw5pw2n"t:b"' --min-reps 2 --min-ms 1 \
+    --csv "$tmp/real/bench.csv" > "$tmp/bench.out" 2>&1; then
+    run 0 "CSV written by convbench bench" "" "$tmp/real/bench.csv" &&
+        pngs "$tmp/real" bench "convbench bench CSV"
+else
+    fail "convbench bench failed; output:"
+    sed 's/^/    /' "$tmp/bench.out"
+fi
+
+if [ "$failures" -ne 0 ]; then
+    echo "test_plot: $failures check(s) failed"
+    exit 1
+fi
+echo "test_plot: all checks passed"
