@@ -98,6 +98,11 @@ struct conv_plan {
     int nthr;
     float *u; /* [g][pos][ocp / MR][kg][MR] */
     float *b;
+    /* Outputs with one or two taps inside the input in all (see fix_up):
+     * taps inside per output row (cnt) and column (cnt + oh), and the
+     * weights, kept only when IC/G <= 2. */
+    int *cnt;
+    float *w;
     float *scratch;
     size_t per_thr; /* floats of scratch per thread */
     size_t ldr;     /* row length of the row buffers */
@@ -368,10 +373,54 @@ static void gemm_block(const conv_plan *pl, const float *u, int npan,
         }
 }
 
+/* Taps of an axis inside the input for output q. */
+static int taps_inside(int q, int s, int pad, int d, int k, int in)
+{
+    int c = 0;
+    for (int i = 0; i < k; i++) {
+        int at = q * s - pad + i * d;
+        c += at >= 0 && at < in;
+    }
+    return c;
+}
+
+/* An output whose sum has one or two products (IC/G <= 2 and the kernel
+ * mostly over padding) gets it directly: there F(2,3)'s cancellation
+ * (e.g. y0 = x*g2 formed as -x*g0 + x*(g0+g1+g2)/2 + x*(g0-g1+g2)/2) is
+ * not averaged over other products, and its error relative to |x*g2|
+ * would be unbounded as g2 -> 0. */
+static void fix_up(const conv_plan *pl, const float *x, int n, int o, int r,
+                   int q0, int qstep, int cnt, float *ob)
+{
+    const conv_problem *p = &pl->p;
+    const int g = o / pl->ocg, ch = pl->cnt[r] * pl->icg;
+    for (int u = 0; u < cnt; u++) {
+        const int q = q0 + u * qstep, tot = ch * pl->cnt[p->oh + q];
+        if (tot < 1 || tot > 2) continue;
+        float acc = pl->b ? pl->b[o] : 0.0f;
+        for (int c = 0; c < pl->icg; c++) {
+            const float *xc =
+                x + ((size_t)n * p->ic + (size_t)g * pl->icg + c) * p->ih *
+                        p->iw;
+            const float *wc = pl->w + ((size_t)o * pl->icg + c) * p->kh * p->kw;
+            for (int i = 0; i < p->kh; i++) {
+                const int ih = r * p->sh - p->pt + i * p->dh;
+                if (ih < 0 || ih >= p->ih) continue;
+                for (int j = 0; j < p->kw; j++) {
+                    const int iw = q * p->sw - p->pl + j * p->dw;
+                    if (iw < 0 || iw >= p->iw) continue;
+                    acc += xc[(size_t)ih * p->iw + iw] * wc[i * p->kw + j];
+                }
+            }
+        }
+        ob[u] = acc;
+    }
+}
+
 /* Y = At M A for rows o0..o0+nrow-1 of a block, plus bias, into y. */
 static void output_block(const conv_plan *pl, const wg_sub *sb, int g,
                          long t0, int nt, int o0, int nrow, int npan,
-                         const float *m, float *y, float *z)
+                         const float *m, const float *x, float *y, float *z)
 {
     const conv_problem *p = &pl->p;
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
@@ -415,14 +464,13 @@ static void output_block(const conv_plan *pl, const wg_sub *sb, int g,
                 } else {
                     for (int l = 0; l < s.len; l++) ob[l] = zi[l] + bias;
                 }
-                const int c0 = aw->m * s.tw0;
+                const int c0 = aw->m * s.tw0, r = sb->ah + vr * ahph;
                 int cnt = aw->m * s.len;
                 if (cnt > sb->mw - c0) cnt = sb->mw - c0;
-                float *yr =
-                    y + (((size_t)s.n * p->oc + o) * p->oh + sb->ah +
-                         (size_t)vr * ahph) *
-                            p->ow +
-                        sb->aw + (size_t)c0 * awph;
+                if (pl->w && pl->cnt[r] * pl->icg <= 2)
+                    fix_up(pl, x, s.n, o, r, sb->aw + c0 * awph, awph, cnt, ob);
+                float *yr = y + (((size_t)s.n * p->oc + o) * p->oh + r) * p->ow +
+                            sb->aw + (size_t)c0 * awph;
                 if (awph == 1)
                     memcpy(yr, ob, (size_t)cnt * sizeof *ob);
                 else
@@ -448,6 +496,8 @@ static void wg_destroy(conv_plan *pl)
     free(pl->sub);
     free(pl->u);
     free(pl->b);
+    free(pl->cnt);
+    free(pl->w);
     free(pl->scratch);
     free(pl);
 }
@@ -550,9 +600,12 @@ static conv_status wg_plan(const conv_problem *p, const float *w,
     size_t zsz = (size_t)8 * pl->tb + up((size_t)2 * pl->tb, WG_VL);
     pl->per_thr = up(vsz, WG_VL) + up(msz, WG_VL) + rsz + zsz;
     size_t usz = (size_t)p->g * pl->npos * pl->ocp * pl->kg;
-    pl->bytes = sizeof *pl + (usz + (p->bias ? (size_t)p->oc : 0) +
-                              pl->per_thr * pl->nthr) *
-                                 sizeof(float);
+    const size_t wsz =
+        pl->icg <= 2 ? (size_t)p->oc * pl->icg * p->kh * p->kw : 0;
+    pl->bytes = sizeof *pl + (size_t)(p->oh + p->ow) * sizeof(int) +
+                (usz + wsz + (p->bias ? (size_t)p->oc : 0) +
+                 pl->per_thr * pl->nthr) *
+                    sizeof(float);
     if (pl->bytes > ctx->workspace_cap) {
         st = conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
                       "needs %zu bytes (transformed weights %zu, per-thread "
@@ -565,7 +618,10 @@ static conv_status wg_plan(const conv_problem *p, const float *w,
     pl->u = alloc_floats(usz);
     pl->scratch = alloc_floats(pl->per_thr * pl->nthr);
     pl->b = p->bias ? malloc((size_t)p->oc * sizeof *pl->b) : NULL;
-    if (!pl->u || !pl->scratch || (p->bias && !pl->b)) {
+    pl->w = wsz ? malloc(wsz * sizeof *pl->w) : NULL;
+    pl->cnt = malloc((size_t)(p->oh + p->ow) * sizeof *pl->cnt);
+    if (!pl->u || !pl->scratch || (p->bias && !pl->b) || (wsz && !pl->w) ||
+        !pl->cnt) {
         st = conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
                       "allocation of %zu bytes failed", pl->bytes);
         goto cleanup;
@@ -573,6 +629,11 @@ static conv_status wg_plan(const conv_problem *p, const float *w,
     memset(pl->u, 0, usz * sizeof *pl->u);
     memset(pl->scratch, 0, pl->per_thr * pl->nthr * sizeof *pl->scratch);
     for (int o = 0; p->bias && o < p->oc; o++) pl->b[o] = b[o];
+    if (wsz) memcpy(pl->w, w, wsz * sizeof *w);
+    for (int r = 0; r < p->oh; r++)
+        pl->cnt[r] = taps_inside(r, p->sh, p->pt, p->dh, p->kh, p->ih);
+    for (int q = 0; q < p->ow; q++)
+        pl->cnt[p->oh + q] = taps_inside(q, p->sw, p->pl, p->dw, p->kw, p->iw);
     weight_transform(pl, w);
     name_impl(pl);
     *out = pl;
@@ -614,7 +675,7 @@ static conv_status wg_execute(conv_plan *pl, const float *x, float *y)
             const float *u = pl->u + (size_t)g * pl->npos * pl->ocp * pl->kg +
                              (size_t)o0 * pl->kg;
             gemm_block(pl, u, npan, v, (int)up((size_t)nt, WG_VL), m);
-            output_block(pl, sb, g, t0, nt, o0, nrow, npan, m, y, z);
+            output_block(pl, sb, g, t0, nt, o0, nrow, npan, m, x, y, z);
         }
     }
     return CONV_OK;

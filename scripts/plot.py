@@ -20,11 +20,19 @@ import os
 import sys
 import tempfile
 
-import matplotlib
+# matplotlib loads only once the input is known good: bad input fails fast
+plt = None
+Line2D = None
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
+
+def load_matplotlib():
+    global plt, Line2D
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+    import matplotlib.lines
+    plt = matplotlib.pyplot
+    Line2D = matplotlib.lines.Line2D
 
 REQUIRED = ["algo", "name", "desc", "status", "median_ms", "gflops",
             "max_rel_err", "tolerance"]
@@ -427,6 +435,7 @@ def main(argv):
         print("plot.py: --out %s: not a directory" % out, file=sys.stderr)
         return 2
     stem = os.path.splitext(os.path.basename(args.csv))[0]
+    load_matplotlib()
     colour = colours(algos)
     footer = footer_text(args.csv, meta)
     try:
