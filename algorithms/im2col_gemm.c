@@ -255,9 +255,7 @@ static conv_status ig_plan(const conv_problem *p, const float *w,
     /* Serial code and threaded sgemm when one product per image and group
      * already has the size (1x1 needs no lowering at all), or when there
      * are too few tasks to share among the threads. */
-    if ((pl->direct && pl->path == IG_TILES && pl->tw == pl->ohw &&
-         pl->ohw >= IG_TILE_MIN) ||
-        pl->tasks < T) {
+    if ((pl->direct && pl->ohw >= IG_TILE_MIN) || pl->tasks < T) {
         pl->path = IG_SERIAL;
         pl->tw = pl->ohw;
         pl->ntile = 1;
@@ -325,7 +323,7 @@ static conv_status ig_execute(conv_plan *pl, const float *x, float *y)
      * pthread server when lowering the count) and give it back after. */
     const int blas_threads = openblas_get_num_threads();
     if (blas_threads != 1) openblas_set_num_threads(1);
-#pragma omp parallel for schedule(static) num_threads(pl->threads)
+#pragma omp parallel for schedule(dynamic) num_threads(pl->threads)
     for (long t = 0; t < pl->tasks; t++)
         ig_task(pl, t, x, y, omp_get_thread_num());
     if (blas_threads != 1) openblas_set_num_threads(blas_threads);

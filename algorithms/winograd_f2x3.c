@@ -65,7 +65,9 @@
  * (24 of the 32 AVX-512 registers); WG_VL columns is the narrow tail. */
 enum { WG_MR = 12, WG_NR = 32, WG_VL = 16 };
 /* Bytes of V + M per thread per block: half of a 2 MB L2. */
+#ifndef WG_L2_BUDGET
 #define WG_L2_BUDGET ((size_t)1 << 20)
+#endif
 #define WG_MAX_TB 512
 
 typedef struct wg_axis {
@@ -105,6 +107,7 @@ struct conv_plan {
     float *w;
     float *scratch;
     size_t per_thr; /* floats of scratch per thread */
+    size_t ld;      /* row length of V, M and z: tb + WG_VL */
     size_t ldr;     /* row length of the row buffers */
     size_t bytes;
     char impl[96];
@@ -209,40 +212,56 @@ static void weight_transform(conv_plan *pl, const float *w)
                 }
 }
 
-/* dst[u] = src[base + u*step] inside [0, width), else 0, for u < cnt. */
-static void gather(const float *src, int base, int step, int width, int cnt,
-                   float *dst)
+/* Every transform loop runs over whole chunks of WG_VL lanes (buffers are
+ * padded for it), so tile rows of 4 or 7 tiles do not fall into scalar
+ * remainder loops; only reads of x and writes of y are bounded, by
+ * conditional loads and stores that compile to masked vector ones. */
+
+/* dst[u] = src[base + u] inside [0, width), else 0, for u < cnt. */
+static void gather(const float *restrict src, int base, int width, int cnt,
+                   float *restrict dst)
 {
-    int lo = base >= 0 ? 0 : (-base + step - 1) / step;
-    int hi = base < width ? (width - base + step - 1) / step : 0;
-    if (lo > cnt) lo = cnt;
-    if (hi > cnt) hi = cnt;
-    if (hi < lo) hi = lo;
-    for (int u = 0; u < lo; u++) dst[u] = 0;
-    if (step == 1)
-        memcpy(dst + lo, src + base + lo, (size_t)(hi - lo) * sizeof *dst);
-    else
-        for (int u = lo; u < hi; u++) dst[u] = src[base + u * step];
-    for (int u = hi; u < cnt; u++) dst[u] = 0;
+    for (int u0 = 0; u0 < cnt; u0 += WG_VL) {
+        /* s may point outside the row (only s[lo..hi) is read); in this
+         * form the loop becomes one masked vector load. */
+        const float *restrict s = src + base + u0;
+        float *restrict d = dst + u0;
+        const int lo = -base - u0, hi = width - base - u0;
+        for (int u = 0; u < WG_VL; u++) d[u] = u >= lo && u < hi ? s[u] : 0.0f;
+    }
 }
 
-/* One row segment of tiles: tw0.. tw0+len-1 of tile row th, written to
- * v[pos * vpos + l] for l < len. rb holds alpha_h rows of ldr floats. */
+/* The same for a sub-lattice: dst[u] = src[base + u*step]. */
+static void gather_step(const float *restrict src, int base, int step,
+                        int width, int cnt, float *restrict dst)
+{
+    for (int u = 0; u < cnt; u++) {
+        const int at = base + u * step;
+        dst[u] = at >= 0 && at < width ? src[at] : 0.0f;
+    }
+}
+
+/* Tiles tw0 .. tw0 + lanes - 1 of tile row th (lanes a multiple of WG_VL;
+ * those past the segment hold finite junk) into v[pos * vpos + l]. rb
+ * holds alpha_h rows of ldr floats. */
 static void input_row(const conv_plan *pl, const float *src, int bh, int bw,
-                      int th, int tw0, int len, float *restrict v,
+                      int th, int tw0, int lanes, float *restrict v,
                       size_t vpos, float *restrict rb)
 {
     const conv_problem *p = &pl->p;
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
     const size_t ldr = pl->ldr;
-    const int cnt = aw->m * len + aw->alpha - aw->m;
+    const int cnt = (int)up((size_t)(aw->m * lanes + aw->alpha - aw->m), WG_VL);
     for (int i = 0; i < ah->alpha; i++) {
         const int row = bh + (ah->m * th + i) * ah->step;
+        float *restrict d = rb + i * ldr;
         if (row < 0 || row >= p->ih)
-            memset(rb + i * ldr, 0, (size_t)cnt * sizeof *rb);
+            for (int u = 0; u < cnt; u++) d[u] = 0;
+        else if (aw->step == 1)
+            gather(src + (size_t)row * p->iw, bw + aw->m * tw0, p->iw, cnt, d);
         else
-            gather(src + (size_t)row * p->iw, bw + aw->m * tw0 * aw->step,
-                   aw->step, p->iw, cnt, rb + i * ldr);
+            gather_step(src + (size_t)row * p->iw, bw + aw->m * tw0 * aw->step,
+                        aw->step, p->iw, cnt, d);
     }
     if (ah->alpha == 4) {
         float *restrict r0 = rb, *restrict r1 = rb + ldr,
@@ -261,7 +280,7 @@ static void input_row(const conv_plan *pl, const float *src, int bh, int bw,
             float *restrict v0 = v + (size_t)(4 * r) * vpos,
                             *restrict v1 = v0 + vpos, *restrict v2 = v1 + vpos,
                             *restrict v3 = v2 + vpos;
-            for (int l = 0; l < len; l++) {
+            for (int l = 0; l < lanes; l++) {
                 const float d0 = d[2 * l], d1 = d[2 * l + 1],
                             d2 = d[2 * l + 2], d3 = d[2 * l + 3];
                 v0[l] = d0 - d2;
@@ -270,7 +289,8 @@ static void input_row(const conv_plan *pl, const float *src, int bh, int bw,
                 v3[l] = d1 - d3;
             }
         } else {
-            memcpy(v + (size_t)r * vpos, d, (size_t)len * sizeof *d);
+            float *restrict v0 = v + (size_t)r * vpos;
+            for (int l = 0; l < lanes; l++) v0[l] = d[l];
         }
     }
 }
@@ -294,71 +314,65 @@ static bool next_seg(const wg_sub *sb, long t0, int nt, wg_seg *s)
     return true;
 }
 
-/* V of a block: v[pos][kk][tb], kk = piece * IC/G + c; columns past nt up
- * to the kernel width are zeroed. */
+/* V of a block: v[pos][kk][ld], kk = piece * IC/G + c. Segments are done
+ * in order, so a segment's junk lanes are overwritten by the next one;
+ * the last one's cover the columns up to the multiple of WG_VL. */
 static void input_block(const conv_plan *pl, const wg_sub *sb, int g,
                         long t0, int nt, const float *x, float *v, float *rb)
 {
     const conv_problem *p = &pl->p;
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
-    const size_t plane = (size_t)p->ih * p->iw, ldv = (size_t)pl->tb;
-    const size_t vpos = (size_t)pl->kg * ldv;
+    const size_t plane = (size_t)p->ih * p->iw, ld = pl->ld;
+    const size_t vpos = (size_t)pl->kg * ld;
     const int ntp = (int)up((size_t)nt, WG_VL);
     for (int tm = 0; tm < pl->nterm; tm++) {
         const int bh = sb->ah * p->sh - p->pt + ah->off[tm / aw->nterm];
         const int bw = sb->aw * p->sw - p->pl + aw->off[tm % aw->nterm];
         for (int c = 0; c < pl->icg; c++) {
-            float *vk = v + ((size_t)tm * pl->icg + c) * ldv;
+            float *vk = v + ((size_t)tm * pl->icg + c) * ld;
+            const float *src =
+                x + ((size_t)g * pl->icg + c) * plane;
             wg_seg s = {0, 0, 0, 0, 0};
             while (next_seg(sb, t0, nt, &s)) {
-                const float *src =
-                    x + ((size_t)s.n * p->ic + (size_t)g * pl->icg + c) * plane;
-                input_row(pl, src, bh, bw, s.th, s.tw0, s.len, vk + s.lt,
-                          vpos, rb);
+                int lanes = s.lt + s.len < nt ? s.len : ntp - s.lt;
+                lanes = (int)up((size_t)lanes, WG_VL);
+                input_row(pl, src + (size_t)s.n * p->ic * plane, bh, bw,
+                          s.th, s.tw0, lanes, vk + s.lt, vpos, rb);
             }
-            for (int pos = 0; pos < pl->npos && ntp > nt; pos++)
-                memset(vk + pos * vpos + nt, 0,
-                       (size_t)(ntp - nt) * sizeof *vk);
         }
     }
 }
 
-/* m (WG_MR x nr) = u (kg x WG_MR panel) . v (kg x nr, rows ldv apart). */
-static inline __attribute__((always_inline)) void
-kernel(int kg, const float *restrict u, const float *restrict v, size_t ldv,
-       float *restrict m, size_t ldm, const int nr)
-{
-    float acc[WG_MR][WG_NR];
-    for (int i = 0; i < WG_MR; i++)
-        for (int j = 0; j < nr; j++) acc[i][j] = 0;
-    for (int k = 0; k < kg; k++) {
-        const float *vk = v + (size_t)k * ldv, *uk = u + (size_t)k * WG_MR;
-        for (int i = 0; i < WG_MR; i++)
-            for (int j = 0; j < nr; j++)
-                acc[i][j] = fmaf(uk[i], vk[j], acc[i][j]);
+/* m (WG_MR x NRW) = u (kg x WG_MR panel) . v (kg x NRW, rows ldv apart).
+ * Plain C, vectorised along j; acc stays in registers. Unrolling j first
+ * (GCC does for 16) would leave only a poor straight-line vectorisation. */
+#define WG_KERNEL(name, NRW)                                                   \
+    static void name(int kg, const float *restrict u,                          \
+                     const float *restrict v, size_t ldv, float *restrict m,   \
+                     size_t ldm)                                               \
+    {                                                                          \
+        float acc[WG_MR][NRW];                                                 \
+        for (int i = 0; i < WG_MR; i++)                                        \
+            for (int j = 0; j < NRW; j++) acc[i][j] = 0;                       \
+        for (int k = 0; k < kg; k++) {                                         \
+            const float *vk = v + (size_t)k * ldv;                             \
+            const float *uk = u + (size_t)k * WG_MR;                           \
+            for (int i = 0; i < WG_MR; i++)                                    \
+                _Pragma("GCC unroll 1") for (int j = 0; j < NRW; j++)          \
+                    acc[i][j] = fmaf(uk[i], vk[j], acc[i][j]);                 \
+        }                                                                      \
+        for (int i = 0; i < WG_MR; i++)                                        \
+            for (int j = 0; j < NRW; j++) m[i * ldm + j] = acc[i][j];          \
     }
-    for (int i = 0; i < WG_MR; i++)
-        for (int j = 0; j < nr; j++) m[i * ldm + j] = acc[i][j];
-}
-
-static void kernel_wide(int kg, const float *u, const float *v, size_t ldv,
-                        float *m, size_t ldm)
-{
-    kernel(kg, u, v, ldv, m, ldm, WG_NR);
-}
-
-static void kernel_tail(int kg, const float *u, const float *v, size_t ldv,
-                        float *m, size_t ldm)
-{
-    kernel(kg, u, v, ldv, m, ldm, WG_VL);
-}
+WG_KERNEL(kernel_wide, WG_NR)
+WG_KERNEL(kernel_tail, WG_VL)
 
 /* M[pos] = U[pos] . V[pos] for npan panels of rows, ncol (multiple of
  * WG_VL) columns. */
 static void gemm_block(const conv_plan *pl, const float *u, int npan,
                        const float *v, int ncol, float *m)
 {
-    const size_t ld = (size_t)pl->tb, kg = (size_t)pl->kg;
+    const size_t ld = pl->ld, kg = (size_t)pl->kg;
     const size_t upos = (size_t)pl->ocp * kg, vpos = kg * ld;
     const size_t mpos = (size_t)npan * WG_MR * ld;
     for (int pos = 0; pos < pl->npos; pos++)
@@ -424,9 +438,9 @@ static void output_block(const conv_plan *pl, const wg_sub *sb, int g,
 {
     const conv_problem *p = &pl->p;
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
-    const size_t ld = (size_t)pl->tb, mpos = (size_t)npan * WG_MR * ld;
-    const size_t ldz = (size_t)pl->tb; /* z[i][s][l], then ob */
-    float *ob = z + (size_t)2 * 4 * ldz;
+    const size_t ld = pl->ld, mpos = (size_t)npan * WG_MR * ld;
+    const size_t ldz = pl->ld; /* z[i][s][l], then ob */
+    float *restrict ob = z + (size_t)2 * 4 * ldz;
     const int ahph = ah->nph, awph = aw->nph;
     for (int ol = 0; ol < nrow; ol++) {
         const int o = g * pl->ocg + o0 + ol;
@@ -434,20 +448,23 @@ static void output_block(const conv_plan *pl, const wg_sub *sb, int g,
         const float *mo = m + (size_t)ol * ld;
         wg_seg s = {0, 0, 0, 0, 0};
         while (next_seg(sb, t0, nt, &s)) {
+            const int lanes = (int)up((size_t)s.len, WG_VL);
             for (int sw = 0; sw < aw->alpha; sw++) {
                 float *restrict z0 = z + (size_t)sw * ldz;
                 float *restrict z1 = z + (size_t)(4 + sw) * ldz;
-                const float *m0 = mo + (size_t)sw * mpos + s.lt;
+                const float *restrict m0 = mo + (size_t)sw * mpos + s.lt;
                 if (ah->alpha == 4) {
-                    const float *m1 = m0 + (size_t)aw->alpha * mpos,
-                                *m2 = m1 + (size_t)aw->alpha * mpos,
-                                *m3 = m2 + (size_t)aw->alpha * mpos;
-                    for (int l = 0; l < s.len; l++) {
+                    const float *restrict m1 = m0 + (size_t)aw->alpha * mpos,
+                                          *restrict m2 =
+                                              m1 + (size_t)aw->alpha * mpos,
+                                          *restrict m3 =
+                                              m2 + (size_t)aw->alpha * mpos;
+                    for (int l = 0; l < lanes; l++) {
                         z0[l] = m0[l] + m1[l] + m2[l];
                         z1[l] = m1[l] - m2[l] - m3[l];
                     }
                 } else {
-                    memcpy(z0, m0, (size_t)s.len * sizeof *z0);
+                    for (int l = 0; l < lanes; l++) z0[l] = m0[l];
                 }
             }
             for (int i = 0; i < ah->m; i++) {
@@ -455,26 +472,35 @@ static void output_block(const conv_plan *pl, const wg_sub *sb, int g,
                 if (vr >= sb->mh) break;
                 const float *restrict zi = z + (size_t)(4 * i) * ldz;
                 if (aw->alpha == 4) {
-                    for (int l = 0; l < s.len; l++) {
+                    for (int l = 0; l < lanes; l++) {
                         const float a0 = zi[l], a1 = zi[ldz + l],
                                     a2 = zi[2 * ldz + l], a3 = zi[3 * ldz + l];
                         ob[2 * l] = a0 + a1 + a2 + bias;
                         ob[2 * l + 1] = a1 - a2 - a3 + bias;
                     }
                 } else {
-                    for (int l = 0; l < s.len; l++) ob[l] = zi[l] + bias;
+                    for (int l = 0; l < lanes; l++) ob[l] = zi[l] + bias;
                 }
                 const int c0 = aw->m * s.tw0, r = sb->ah + vr * ahph;
                 int cnt = aw->m * s.len;
                 if (cnt > sb->mw - c0) cnt = sb->mw - c0;
                 if (pl->w && pl->cnt[r] * pl->icg <= 2)
-                    fix_up(pl, x, s.n, o, r, sb->aw + c0 * awph, awph, cnt, ob);
-                float *yr = y + (((size_t)s.n * p->oc + o) * p->oh + r) * p->ow +
-                            sb->aw + (size_t)c0 * awph;
-                if (awph == 1)
-                    memcpy(yr, ob, (size_t)cnt * sizeof *ob);
-                else
-                    for (int u = 0; u < cnt; u++) yr[(size_t)u * awph] = ob[u];
+                    fix_up(pl, x, s.n, o, r, sb->aw + c0 * awph, awph, cnt,
+                           ob);
+                float *restrict yr = y +
+                                     (((size_t)s.n * p->oc + o) * p->oh + r) *
+                                         p->ow +
+                                     sb->aw + (size_t)c0 * awph;
+                for (int u0 = 0; u0 < cnt; u0 += WG_VL) {
+                    if (awph == 1) {
+                        for (int u = 0; u < WG_VL; u++)
+                            if (u0 + u < cnt) yr[u0 + u] = ob[u0 + u];
+                    } else {
+                        for (int u = 0; u < WG_VL; u++)
+                            if (u0 + u < cnt)
+                                yr[(size_t)(u0 + u) * awph] = ob[u0 + u];
+                    }
+                }
             }
         }
     }
@@ -593,12 +619,11 @@ static conv_status wg_plan(const conv_problem *p, const float *w,
     }
 
     /* Scratch per thread: V, M, row buffers, z + ob of the output. */
-    pl->ldr = up((size_t)aw->m * pl->tb + aw->alpha, WG_VL);
-    size_t vsz = (size_t)pl->npos * pl->kg * pl->tb;
-    size_t msz = (size_t)pl->npos * pl->crow * pl->tb;
-    size_t rsz = 4 * pl->ldr;
-    size_t zsz = (size_t)8 * pl->tb + up((size_t)2 * pl->tb, WG_VL);
-    pl->per_thr = up(vsz, WG_VL) + up(msz, WG_VL) + rsz + zsz;
+    pl->ld = (size_t)pl->tb + WG_VL;
+    pl->ldr = up((size_t)aw->m * pl->ld + aw->alpha, WG_VL);
+    const size_t vsz = (size_t)pl->npos * pl->kg * pl->ld;
+    const size_t msz = (size_t)pl->npos * pl->crow * pl->ld;
+    pl->per_thr = vsz + msz + 4 * pl->ldr + 10 * pl->ld;
     size_t usz = (size_t)p->g * pl->npos * pl->ocp * pl->kg;
     const size_t wsz =
         pl->icg <= 2 ? (size_t)p->oc * pl->icg * p->kh * p->kw : 0;
@@ -650,8 +675,8 @@ static conv_status wg_execute(conv_plan *pl, const float *x, float *y)
 #pragma omp parallel num_threads(pl->nthr)
     {
         float *v = pl->scratch + (size_t)omp_get_thread_num() * pl->per_thr;
-        float *m = v + up((size_t)pl->npos * pl->kg * pl->tb, WG_VL);
-        float *rb = m + up((size_t)pl->npos * pl->crow * pl->tb, WG_VL);
+        float *m = v + (size_t)pl->npos * pl->kg * pl->ld;
+        float *rb = m + (size_t)pl->npos * pl->crow * pl->ld;
         float *z = rb + 4 * pl->ldr;
         long have = -1; /* block whose V is in v */
 #pragma omp for schedule(dynamic, 1)

@@ -5,8 +5,10 @@
  * occurrence with the other file's k-th. Times are normalised by each run's
  * sgemm rate from <csv>.meta.json, so a baseline taken on another machine
  * still means something, and a change counts only when it exceeds both
- * --threshold and the rows' own noise: NOISE_K x the combined relative
- * spread sqrt((sd/med)_base^2 + (sd/med)_cur^2) of the two timings. */
+ * --threshold and the rows' own noise: --noise K (default 2) times the
+ * combined relative spread sqrt((sd/med)_base^2 + (sd/med)_cur^2) of the
+ * two timings. Internal helpers return CONV_INVALID on bad input and
+ * CONV_NOMEM on allocation failure, with the message in err. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,36 +66,41 @@ typedef struct opts {
     bool normalise, all;
 } opts;
 
-static int err_at(char *err, size_t len, const char *fmt, ...)
+static conv_status err_at(char *err, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int err_at(char *err, size_t len, const char *fmt, ...)
+static conv_status err_at(char *err, size_t len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, len, fmt, ap);
     va_end(ap);
-    return -1;
+    return CONV_INVALID;
 }
 
-/* Whole file, NUL-terminated; NULL with err set on failure. */
-static char *read_file(const char *path, bool *missing, char *err, size_t len)
+static conv_status oom(char *err, size_t len, const char *path)
+{
+    err_at(err, len, "%s: out of memory", path);
+    return CONV_NOMEM;
+}
+
+/* The whole file, NUL-terminated, into *out. *missing: it does not open. */
+static conv_status read_file(const char *path, char **out, bool *missing,
+                             char *err, size_t len)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
     size_t n = 0, cap = 0;
-    *missing = false;
-    if (!f) {
-        *missing = true;
-        err_at(err, len, "%s: cannot open", path);
-        return NULL;
-    }
+    conv_status st = CONV_OK;
+    *out = NULL;
+    *missing = !f;
+    if (!f) return err_at(err, len, "%s: cannot open", path);
     for (;;) {
         if (cap - n < 4096 + 1) {
             size_t ncap = cap ? 2 * cap : 65536;
             char *nb = realloc(buf, ncap);
             if (!nb) {
-                err_at(err, len, "%s: out of memory", path);
-                goto fail;
+                st = oom(err, len, path);
+                goto cleanup;
             }
             buf = nb, cap = ncap;
         }
@@ -102,21 +109,20 @@ static char *read_file(const char *path, bool *missing, char *err, size_t len)
         if (got == 0) break;
     }
     if (ferror(f)) {
-        err_at(err, len, "%s: read error", path);
-        goto fail;
+        st = err_at(err, len, "%s: read error", path);
+        goto cleanup;
     }
-    fclose(f);
     buf[n] = '\0';
     if (strlen(buf) != n) {
-        err_at(err, len, "%s: contains NUL bytes, not a text file", path);
-        free(buf);
-        return NULL;
+        st = err_at(err, len, "%s: contains NUL bytes, not a text file", path);
+        goto cleanup;
     }
-    return buf;
-fail:
+    *out = buf;
+    buf = NULL;
+cleanup:
     fclose(f);
     free(buf);
-    return NULL;
+    return st;
 }
 
 static void csv_free(csv *c)
@@ -127,30 +133,30 @@ static void csv_free(csv *c)
     memset(c, 0, sizeof *c);
 }
 
-static int push_cell(csv *c, char *s)
+static conv_status push_cell(csv *c, char *s)
 {
     if (c->ncells == c->cap) {
         size_t ncap = c->cap ? 2 * c->cap : 1024;
         char **nv = realloc(c->cells, ncap * sizeof *nv);
-        if (!nv) return -1;
+        if (!nv) return CONV_NOMEM;
         c->cells = nv, c->cap = ncap;
     }
     c->cells[c->ncells++] = s;
-    return 0;
+    return CONV_OK;
 }
 
-static int push_row(csv *c, size_t start, int nf, int line)
+static conv_status push_row(csv *c, size_t start, int nf, int line)
 {
     if (c->nrows == c->rcap) {
         int ncap = c->rcap ? 2 * c->rcap : 256;
         row *nv = realloc(c->rows, (size_t)ncap * sizeof *nv);
-        if (!nv) return -1;
+        if (!nv) return CONV_NOMEM;
         c->rows = nv, c->rcap = ncap;
     }
     /* f is set once parsing ends: cells may still move */
     c->rows[c->nrows++] =
         (row){.first = start, .nf = nf, .line = line, .med = -1, .match = -1};
-    return 0;
+    return CONV_OK;
 }
 
 static bool end_of_field(const char *r)
@@ -160,7 +166,7 @@ static bool end_of_field(const char *r)
 
 /* RFC 4180: quoted fields may hold commas, newlines and doubled quotes.
  * Row 0 (the header) goes into rows too and is split off by the caller. */
-static int csv_split(csv *c, char *err, size_t len)
+static conv_status csv_split(csv *c, char *err, size_t len)
 {
     char *r = c->buf, *w = c->buf;
     int line = 1;
@@ -196,8 +202,7 @@ static int csv_split(csv *c, char *err, size_t len)
                 while (!end_of_field(r)) *w++ = *r++;
             }
             if (w != fs) blank = false;
-            if (push_cell(c, fs))
-                return err_at(err, len, "%s: out of memory", c->path);
+            if (push_cell(c, fs)) return oom(err, len, c->path);
             nf++;
             char sep = *r;
             r += sep == '\r' ? 2 : sep ? 1 : 0;
@@ -210,14 +215,13 @@ static int csv_split(csv *c, char *err, size_t len)
             c->ncells = start;
             continue;
         }
-        if (push_row(c, start, nf, row_line))
-            return err_at(err, len, "%s: out of memory", c->path);
+        if (push_row(c, start, nf, row_line)) return oom(err, len, c->path);
     }
-    return 0;
+    return CONV_OK;
 }
 
-static int parse_num(const csv *c, const row *rw, int k, double *v, char *err,
-                     size_t len)
+static conv_status parse_num(const csv *c, const row *rw, int k, double *v,
+                             char *err, size_t len)
 {
     const char *s = rw->f[c->col[k]];
     char *end;
@@ -228,17 +232,18 @@ static int parse_num(const csv *c, const row *rw, int k, double *v, char *err,
                       "%s:%d: column %d (%s): \"%s\" is not a non-negative "
                       "number",
                       c->path, rw->line, c->col[k] + 1, col_name[k], s);
-    return 0;
+    return CONV_OK;
 }
 
-static int csv_load(csv *c, const char *path, char *err, size_t len)
+/* On failure c may hold partial data: csv_free() it either way. */
+static conv_status csv_load(csv *c, const char *path, char *err, size_t len)
 {
     bool missing;
+    conv_status st;
     memset(c, 0, sizeof *c);
     c->path = path;
-    c->buf = read_file(path, &missing, err, len);
-    if (!c->buf) return -1;
-    if (csv_split(c, err, len)) return -1;
+    if ((st = read_file(path, &c->buf, &missing, err, len))) return st;
+    if ((st = csv_split(c, err, len))) return st;
     if (c->nrows == 0) return err_at(err, len, "%s: empty, no header", path);
     /* header */
     c->ncols = c->rows[0].nf;
@@ -270,16 +275,16 @@ static int csv_load(csv *c, const char *path, char *err, size_t len)
         /* rows without timings (verify runs, failures) leave them empty */
         if (strcmp(rw->f[c->col[COL_STATUS]], "PASSED") != 0) continue;
         if (!rw->f[c->col[COL_MEDIAN]][0]) continue;
-        if (parse_num(c, rw, COL_MEDIAN, &rw->med, err, len)) return -1;
+        if ((st = parse_num(c, rw, COL_MEDIAN, &rw->med, err, len))) return st;
         if (!rw->f[c->col[COL_STDDEV]][0])
             rw->sd = 0;
-        else if (parse_num(c, rw, COL_STDDEV, &rw->sd, err, len))
-            return -1;
+        else if ((st = parse_num(c, rw, COL_STDDEV, &rw->sd, err, len)))
+            return st;
         if (rw->med == 0) rw->med = -1; /* below the clock: not comparable */
     }
     c->nrows--;
     memmove(c->rows, c->rows + 1, (size_t)c->nrows * sizeof *c->rows);
-    return 0;
+    return CONV_OK;
 }
 
 /* ---- <csv>.meta.json: a flat object of string and number members ------- */
@@ -369,21 +374,24 @@ static void meta_set(meta *m, const char *key, const char *str, double num,
         snprintf(m->threads, sizeof m->threads, "%s", str);
 }
 
-static int meta_load(meta *m, const char *csv_path, char *err, size_t len)
+/* A missing sidecar is no error: m->found stays false, raw times. */
+static conv_status meta_load(meta *m, const char *csv_path, char *err,
+                             size_t len)
 {
     char path[4096], key[64], str[512];
+    char *buf = NULL;
     bool missing;
     memset(m, 0, sizeof *m);
     if ((size_t)snprintf(path, sizeof path, "%s.meta.json", csv_path) >=
         sizeof path)
         return err_at(err, len, "%s: path too long", csv_path);
-    char *buf = read_file(path, &missing, err, len);
-    if (!buf) return missing ? 0 : -1; /* no sidecar: raw times */
+    conv_status st = read_file(path, &buf, &missing, err, len);
+    if (st) return missing ? CONV_OK : st;
     m->found = true;
     const char *s = skip_ws(buf);
     if (*s++ != '{') goto bad;
     s = skip_ws(s);
-    if (*s == '}') goto done;
+    if (*s == '}') goto cleanup;
     for (;;) {
         if (*s++ != '"' || !(s = json_string(s, key, sizeof key))) goto bad;
         s = skip_ws(s);
@@ -410,14 +418,13 @@ static int meta_load(meta *m, const char *csv_path, char *err, size_t len)
         if (*s++ != ',') goto bad;
         s = skip_ws(s);
     }
-done:
-    free(buf);
-    return 0;
+    goto cleanup;
 bad:
-    err_at(err, len, "%s: byte %ld: not a flat JSON object", path,
-           (long)(s - buf));
+    st = err_at(err, len, "%s: byte %ld: not a flat JSON object", path,
+                (long)(s - buf));
+cleanup:
     free(buf);
-    return -1;
+    return st;
 }
 
 static const char *fld(const csv *c, const row *rw, int k)
@@ -445,11 +452,12 @@ static int key_cmp(const void *a, const void *b)
     return r ? r : (x->i > y->i) - (x->i < y->i); /* k-th with k-th */
 }
 
-static int match_rows(csv *b, csv *c)
+/* Sets each row's match: both files sorted by key, then merged. */
+static conv_status match_rows(csv *b, csv *c)
 {
     key_ref *kb = malloc((size_t)(b->nrows + 1) * sizeof *kb);
     key_ref *kc = malloc((size_t)(c->nrows + 1) * sizeof *kc);
-    int rc = -1;
+    conv_status st = CONV_NOMEM;
     if (!kb || !kc) goto cleanup;
     for (int i = 0; i < b->nrows; i++) kb[i] = (key_ref){b, i};
     for (int i = 0; i < c->nrows; i++) kc[i] = (key_ref){c, i};
@@ -467,11 +475,11 @@ static int match_rows(csv *b, csv *c)
             i++, j++;
         }
     }
-    rc = 0;
+    st = CONV_OK;
 cleanup:
     free(kb);
     free(kc);
-    return rc;
+    return st;
 }
 
 /* ---- report ------------------------------------------------------------ */
@@ -588,16 +596,20 @@ static void usage(FILE *f)
                "exit: 0 no regression, 1 regression, 2 bad input\n");
 }
 
-static int parse_opts(int argc, char **argv, opts *o, const char **files)
+/* CONV_INVALID after a message on stderr; *help: --help was printed. */
+static conv_status parse_opts(int argc, char **argv, opts *o,
+                              const char **files, bool *help)
 {
     int nfiles = 0;
     *o = (opts){.threshold = 0.10, .noise_k = 2, .normalise = true};
+    *help = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         double *dst = NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
-            return 1;
+            *help = true;
+            return CONV_OK;
         } else if (!strcmp(a, "--threshold")) {
             dst = &o->threshold;
         } else if (!strcmp(a, "--noise")) {
@@ -609,19 +621,19 @@ static int parse_opts(int argc, char **argv, opts *o, const char **files)
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "convbench compare: unknown option %s\n", a);
             usage(stderr);
-            return -1;
+            return CONV_INVALID;
         } else if (nfiles < 2) {
             files[nfiles++] = a;
         } else {
             fprintf(stderr, "convbench compare: more than two files (%s)\n", a);
             usage(stderr);
-            return -1;
+            return CONV_INVALID;
         }
         if (dst) {
             char *end;
             if (i + 1 >= argc) {
                 fprintf(stderr, "convbench compare: %s needs a value\n", a);
-                return -1;
+                return CONV_INVALID;
             }
             *dst = strtod(argv[++i], &end);
             if (end == argv[i] || *end || !isfinite(*dst) || *dst < 0) {
@@ -629,7 +641,7 @@ static int parse_opts(int argc, char **argv, opts *o, const char **files)
                         "convbench compare: %s: \"%s\" is not a non-negative "
                         "number\n",
                         a, argv[i]);
-                return -1;
+                return CONV_INVALID;
             }
         }
     }
@@ -637,9 +649,9 @@ static int parse_opts(int argc, char **argv, opts *o, const char **files)
         fprintf(stderr, "convbench compare: needs BASELINE.csv and "
                         "CURRENT.csv\n");
         usage(stderr);
-        return -1;
+        return CONV_INVALID;
     }
-    return 0;
+    return CONV_OK;
 }
 
 int conv_compare_main(int argc, char **argv)
@@ -652,8 +664,9 @@ int conv_compare_main(int argc, char **argv)
          same = {0};
     char err[512];
     int rc = CONV_EXIT_USAGE;
-    int pr = parse_opts(argc, argv, &o, files);
-    if (pr) return pr > 0 ? CONV_EXIT_OK : CONV_EXIT_USAGE;
+    bool help;
+    if (parse_opts(argc, argv, &o, files, &help)) return CONV_EXIT_USAGE;
+    if (help) return CONV_EXIT_OK;
 
     if (csv_load(&b, files[0], err, sizeof err) ||
         csv_load(&c, files[1], err, sizeof err) ||

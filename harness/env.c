@@ -1,5 +1,7 @@
 /* Clocks, threads and the BLAS core. */
 #include <omp.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "harness.h"
@@ -31,4 +33,15 @@ const char *conv_blas_core(void)
 #else
     return "none";
 #endif
+}
+
+int conv_mkstemp(char *tmpl)
+{
+    int fd = mkstemp(tmpl);
+    if (fd >= 0) {
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(fd, 0666 & ~mask);
+    }
+    return fd;
 }

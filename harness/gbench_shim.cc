@@ -3,7 +3,8 @@
  * calibration, then each repetition), so the plan is built on the first call
  * and kept until another benchmark runs: plan() stays outside every timed
  * loop and happens once per benchmark, and only one plan is alive at a time
- * (a large Toeplitz matrix is freed before the next problem is planned). */
+ * (a large Toeplitz matrix is freed before the next problem is planned).
+ * --benchmark_enable_random_interleaving therefore re-plans at each switch. */
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -180,9 +181,11 @@ void Runner::run(benchmark::State &state, int id)
         benchmark::Counter(1e-9 * (double)conv_flops(p),
                            benchmark::Counter::kIsIterationInvariantRate);
     state.counters["plan_ms"] = plan_ms_;
-    state.counters["workspace"] = benchmark::Counter(
-        (double)a->workspace_bytes(plan_), benchmark::Counter::kDefaults,
-        benchmark::Counter::kIs1024);
+    size_t ws = a->workspace_bytes(plan_);
+    if (ws) /* a zero would only add a NaN% to --benchmark_repetitions' cv */
+        state.counters["workspace"] =
+            benchmark::Counter((double)ws, benchmark::Counter::kDefaults,
+                               benchmark::Counter::kIs1024);
     const char *impl = a->impl ? a->impl(plan_) : nullptr;
     if (impl && impl[0]) state.SetLabel(impl);
 }

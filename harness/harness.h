@@ -71,6 +71,9 @@ conv_status conv_npy_write(const char *path, int ndim, const size_t *dims,
 
 /* ---- timing (timing.c) ------------------------------------------------- */
 double conv_now_ms(void);
+/* mkstemp with the permissions an ordinary file gets (umask), for the
+ * write-to-temporary-then-rename pattern every output uses. */
+int conv_mkstemp(char *tmpl);
 
 /* ---- BLAS environment (blas_env.c) ------------------------------------- */
 /* Sets the thread count of OpenMP, OpenBLAS and oneDNN at once. */

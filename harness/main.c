@@ -260,7 +260,8 @@ static void print_help(void)
            "  convbench bench [opts]\n"
            "  convbench exec --algo A --desc D --input x.npy --weights w.npy "
            "[--bias b.npy] --output y.npy\n"
-           "  convbench compare BASELINE.csv CURRENT.csv [--threshold F]\n"
+           "  convbench compare BASELINE.csv CURRENT.csv [--threshold F] [--noise K]\n"
+           "                    [--no-normalize] [--all]\n"
            "  convbench gbench [opts] [-- google-benchmark flags]\n\n"
            "options:\n");
     for (int i = 0; i < NOPTIONS; i++)
@@ -404,7 +405,7 @@ typedef struct csv_out {
 static int csv_open(csv_out *c, const char *path)
 {
     snprintf(c->tmp, sizeof c->tmp, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(c->tmp);
+    int fd = conv_mkstemp(c->tmp);
     c->f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!c->f) {
         if (fd >= 0) close(fd), unlink(c->tmp);

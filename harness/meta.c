@@ -76,7 +76,7 @@ conv_status conv_meta_write(const char *csv_path, int argc, char **argv,
         date[64], cmd[4096] = "", buf[256];
     snprintf(path, sizeof path, "%s.meta.json", csv_path);
     snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
+    int fd = conv_mkstemp(tmp);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         if (fd >= 0) close(fd), unlink(tmp);

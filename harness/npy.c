@@ -159,7 +159,7 @@ conv_status conv_npy_write(const char *path, int ndim, const size_t *dims,
     h[k++] = '\n';
     if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= (int)sizeof tmp)
         return conv_why(err, len, CONV_INVALID, "%s: path too long", path);
-    int fd = mkstemp(tmp);
+    int fd = conv_mkstemp(tmp);
     if (fd < 0)
         return conv_why(err, len, CONV_INVALID, "%s: cannot create: %s",
                         path, strerror(errno));

@@ -52,7 +52,7 @@ def number(text, path, line, col):
     except ValueError:
         raise BadInput('%s:%d: column %s: "%s" is not a number'
                        % (path, line, col, text)) from None
-    if math.isnan(v) or v < 0:
+    if not math.isfinite(v) or v < 0:
         raise BadInput('%s:%d: column %s: "%s" is not a non-negative number'
                        % (path, line, col, text))
     return v
