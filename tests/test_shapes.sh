@@ -15,7 +15,10 @@ for f in "$dir"/shapes_*; do
 done
 # Small files run whole; verify exits 1 on any FAILED or ERROR row.
 for f in shapes_tails shapes_regression_padding shapes_1d shapes_dilated; do
-    if "$cb" verify --shapes "$dir/$f" --mb 1 --quiet --threads 2 --fill int; then
+    # A smaller workspace cap keeps toeplitz to the layers where its dense
+    # matrix is cheap to build; it says UNSUPPORTED on the rest.
+    if "$cb" verify --shapes "$dir/$f" --mb 1 --quiet --threads 2 --fill int \
+           --workspace-cap 128M; then
         pass=$((pass + 1))
     else
         echo "FAILED: verify of $f"; fail=$((fail + 1))
