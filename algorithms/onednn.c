@@ -10,7 +10,9 @@
  * execute() runs only the primitive on the plan's own buffers.
  *
  * Every primitive uses a user scratchpad allocated in plan(), so execute()
- * allocates no tensor memory and the plan's bytes are all counted. */
+ * allocates no tensor memory and the plan's bytes are all counted (oneDNN's
+ * dnnl_primitive_execute itself still mallocs ~7 small bookkeeping blocks
+ * per call; the C API has no way around that). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,6 @@
 #include "conv.h"
 
 struct conv_plan {
-    bool native;
     dnnl_engine_t eng;
     dnnl_stream_t strm;
     dnnl_primitive_t conv;
@@ -141,7 +142,6 @@ static conv_status setup(const conv_problem *p, const float *w, const float *b,
     dnnl_primitive_t rw = NULL;
     conv_plan *pl = calloc(1, sizeof *pl);
     if (!pl) return conv_why(why, len, CONV_NOMEM, "plan: out of memory");
-    pl->native = native;
 
     /* 1D problems use 3-D tensors (ncw) and one spatial dimension. */
     const int sp = p->is_1d ? 1 : 2, nd = 2 + sp;
@@ -380,7 +380,13 @@ static const char *onednn_impl(const conv_plan *pl)
     return pl->impl;
 }
 
-/* Tolerance: TBD from the sweep (see report). */
+/* Tolerance: the largest DESIGN §4 error measured under real fill was
+ * 3.6e-7 (about 6 units of fp32 roundoff), over sweeps of seeds 1-5, 7, 11
+ * (300 problems each), every benchdnn shape set at --mb 1, ResNet-50 at
+ * --mb 8 (K up to 4608) and the golden cases; 2e-6 leaves a 5x margin for
+ * kernels (and summation orders) other CPUs select. Exact: the kernels sum
+ * fp32 products in fp32 (direct only, strict fpmath), so integer fill with
+ * exact partial sums is bit-exact whatever the order. */
 const conv_algo conv_algo_onednn = {
     .name = "onednn",
     .supports = onednn_supports,
@@ -389,7 +395,7 @@ const conv_algo conv_algo_onednn = {
     .workspace_bytes = onednn_workspace,
     .destroy = onednn_destroy,
     .impl = onednn_impl,
-    .tolerance = 1e-5,
+    .tolerance = 2e-6,
     .exact = true,
 };
 
@@ -401,7 +407,7 @@ const conv_algo conv_algo_onednn_native = {
     .workspace_bytes = onednn_workspace,
     .destroy = onednn_destroy,
     .impl = onednn_impl,
-    .tolerance = 1e-5,
+    .tolerance = 2e-6,
     .exact = true,
     .load_input = onednn_native_load_input,
     .store_output = onednn_native_store_output,

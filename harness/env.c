@@ -9,6 +9,9 @@
 #ifdef CONV_HAVE_OPENBLAS
 #include <cblas.h>
 #endif
+#ifdef CONV_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
 
 double conv_now_ms(void)
 {
@@ -17,10 +20,15 @@ double conv_now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
-/* oneDNN in Debian is built on OpenMP, so the OpenMP setting drives it. */
+/* oneDNN in Debian is built on OpenMP, so the OpenMP setting drives it.
+ * Its primitive cache is off: a plan must pay for its own primitive, not
+ * reuse one an earlier algorithm (onednn before onednn_native) created. */
 void conv_set_threads(int threads)
 {
     omp_set_num_threads(threads);
+#ifdef CONV_HAVE_DNNL
+    dnnl_set_primitive_cache_capacity(0);
+#endif
 #ifdef CONV_HAVE_OPENBLAS
     openblas_set_num_threads(threads);
 #endif

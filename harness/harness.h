@@ -76,7 +76,8 @@ double conv_now_ms(void);
 int conv_mkstemp(char *tmpl);
 
 /* ---- BLAS environment (blas_env.c) ------------------------------------- */
-/* Sets the thread count of OpenMP, OpenBLAS and oneDNN at once. */
+/* Sets the thread count of OpenMP, OpenBLAS and oneDNN at once (and turns
+ * off oneDNN's primitive cache so plan_ms stays honest). */
 void conv_set_threads(int threads);
 /* The OpenBLAS core in use, e.g. "SkylakeX", or "none". */
 const char *conv_blas_core(void);
