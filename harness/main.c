@@ -860,24 +860,38 @@ static bool cpu_has(const char *feature)
     return false;
 }
 
-static void fix_blas_core(char **argv)
+/* Idle OpenBLAS workers spin for 2^28 cycles by default and then compete
+ * with the OpenMP threads of the next algorithm (or the harness): on 2
+ * cores that turned sub-ms medians into multiples of the scheduler's
+ * time slice. 2^4 cycles lets them sleep at once. */
+#define BLAS_THREAD_TIMEOUT "4"
+
+static void fix_blas_env(char **argv)
 {
 #ifdef CONV_HAVE_OPENBLAS
-    if (getenv("OPENBLAS_CORETYPE")) return;
+    bool changed = false;
+    if (!getenv("OPENBLAS_THREAD_TIMEOUT")) {
+        setenv("OPENBLAS_THREAD_TIMEOUT", BLAS_THREAD_TIMEOUT, 1);
+        changed = true;
+    }
     const char *core = conv_blas_core();
-    for (size_t t = 0; t < sizeof blas_tiers / sizeof blas_tiers[0]; t++) {
+    for (size_t t = 0; !getenv("OPENBLAS_CORETYPE") &&
+                       t < sizeof blas_tiers / sizeof blas_tiers[0];
+         t++) {
         const struct blas_tier *b = &blas_tiers[t];
         bool can = true, already = false;
         for (int i = 0; i < 4 && b->needs[i]; i++) can &= cpu_has(b->needs[i]);
         for (int i = 0; i < 4 && b->good[i]; i++)
             already |= !strcasecmp(core, b->good[i]);
         if (!can) continue;
-        if (already) return;
-        setenv("OPENBLAS_CORETYPE", b->coretype, 1);
-        execv("/proc/self/exe", argv);
-        unsetenv("OPENBLAS_CORETYPE"); /* exec failed: go on as we are */
-        return;
+        if (!already) {
+            setenv("OPENBLAS_CORETYPE", b->coretype, 1);
+            changed = true;
+        }
+        break;
     }
+    /* The library reads both only when it loads: run ourselves again. */
+    if (changed) execv("/proc/self/exe", argv);
 #else
     (void)argv;
 #endif
@@ -893,7 +907,7 @@ static const struct command {
 
 int main(int argc, char **argv)
 {
-    fix_blas_core(argv);
+    fix_blas_env(argv);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         print_help();
         return argc < 2 ? CONV_EXIT_USAGE : CONV_EXIT_OK;

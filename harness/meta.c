@@ -100,6 +100,8 @@ conv_status conv_meta_write(const char *csv_path, int argc, char **argv,
     put_str(f, "blas_core", conv_blas_core(), false);
     const char *ct = getenv("OPENBLAS_CORETYPE");
     put_str(f, "blas_coretype_env", ct ? ct : "", false);
+    const char *to = getenv("OPENBLAS_THREAD_TIMEOUT");
+    put_str(f, "blas_thread_timeout_env", to ? to : "", false);
 #ifdef CONV_HAVE_OPENBLAS
     put_str(f, "openblas_config", openblas_get_config(), false);
 #else
