@@ -16,8 +16,20 @@
  * - padding: reads outside the input are 0 (pb, pr only set oh, ow).
  * - outputs with at most FEW_TAPS taps inside the input (edges under wide
  *   padding or dilation) are summed directly: FFT rounding is relative to
- *   the whole tile, not to those few products (see FEW_TAPS). Problems
- *   where that is every output are refused by supports().
+ *   the whole tile, not to those few products (see FEW_TAPS).
+ *
+ * Problems where EVERY output has at most FEW_TAPS taps (1x1 or 2x2 kernels
+ * on few channels, depthwise 2x2, width-2 1D) would be all direct sums, so
+ * they take a double-precision path instead (plan_f64()): FFTW double
+ * r2c/c2r, same polyphase stride decomposition (phases as channels) and
+ * overlap-save, FFT tiles of about 32x32 (1D: 512) or one tile of all
+ * outputs if smaller, halved while over the workspace cap. Its rounding,
+ * ~1e-16 of the tile's norms, is far below 1e-5 of even a single product;
+ * results are rounded to float at the end. A result within the transform's
+ * rounding bound of 0 is set to 0 (plan_f64()), so an output whose
+ * products are all 0 is the bias exactly, as DESIGN §4 requires. One
+ * work item per (group, tile), a single-channel transform per channel.
+ * Double wisdom goes to the sibling file <fft_wisdom>.f64.
  *
  * Tiling: FFT size th x tw gives (th-keh+1) x (tw-kew+1) outputs a tile; the
  * size is the cheapest under cost_ns() among fast FFT sizes, so a 3x3
@@ -37,10 +49,13 @@
  * shapes (1d, 1d_wavenet, dilated, large_padding, googlenet_v1, tails,
  * regression_padding, mobilenet_dw; real fill), below 2e-7 on 64-512
  * channel layers with 5x5-31x31 kernels. The bound, 1e-5, keeps a margin
- * of about 7x; NNPACK tests its FFT paths at 1e-5 to 1e-4 relative.
+ * of about 7x; NNPACK tests its FFT paths at 1e-5 to 1e-4 relative. The
+ * double path measured at most 6.0e-8 (real fill; float rounding of the
+ * result) and 1.1e-14 (int fill) over seeds 1-5, 300 problems each.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <fftw3.h>
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -182,8 +197,15 @@ static const int TMAX_2D = 256, TMAX_1D = 16384;
  * fill such an output is all zero products (exactly 0 in the reference)
  * often enough to fail: 1 in 65 values is 0, so a zero weight leaves 2-3
  * tap outputs at ~1e-4 odds each. Direct up to 2 taps gave 1e-5 worst but
- * that int risk; up to 4 taps, 1.5e-6 and odds below 1e-8. */
+ * that int risk; up to 4 taps, 1.5e-6 and odds below 1e-8. Problems with
+ * no output above FEW_TAPS go to the double path. */
 enum { FEW_TAPS = 4 };
+/* Double path: an output errs by at most SNAP_C * u * (log2 n + 1) *
+ * |w_oc|_1 * |x_tile|_2 (n = tile size, u = 2^-53). Normwise FFT bounds
+ * give ~c*u*log2 n per transform; measured error over that product
+ * without SNAP_C: at most 1.09 (40 int-fill sweeps of 300, exact integer
+ * results), so 64 keeps a margin of about 60x. */
+static const double SNAP_C = 64.0;
 
 struct conv_plan {
     conv_problem p;
@@ -208,6 +230,14 @@ struct conv_plan {
     float *wd;          /* weights, for outputs with few taps */
     int *cnt_h, *cnt_w; /* taps inside the input per output row/col */
     bool masked;        /* some output has at most FEW_TAPS taps */
+    /* double-precision path (every output has at most FEW_TAPS taps) */
+    bool f64;
+    fftw_plan dfwd, dinv; /* one channel, r2c / c2r */
+    size_t rs, cs;        /* real tile doubles, spectrum complex, padded */
+    double *dspec;        /* kernel spectra [oc][k][cs] complex */
+    double *w1;           /* per output channel: sum of |w| */
+    double snap;          /* rounding bound per |w|_1 |x_tile|_2 */
+    double **dr;          /* per thread: real in, out, out spectrum, k in */
     size_t bytes;
     char impl[48];
 };
@@ -689,41 +719,7 @@ static void inverse(const conv_plan *pl, const float *x, float *y, float *yf,
     crop(pl, x, r, y, g0 + gl, tile_at(pl, tc0 + tl), o0, on);
 }
 
-/* ---- interface ---------------------------------------------------- */
-
-static conv_status fft_supports(const conv_problem *p, char *why, size_t len)
-{
-    int lo, hh, hw;
-    tap_range(p->oh, p->sh, p->pt, p->kh, p->dh, p->ih, NULL, &lo, &hh);
-    tap_range(p->ow, p->sw, p->pl, p->kw, p->dw, p->iw, NULL, &lo, &hw);
-    if ((long)p->ic / p->g * hh * hw <= FEW_TAPS)
-        return conv_why(why, len, CONV_UNSUPPORTED,
-                        "fft: no output has more than %d taps (%ld); "
-                        "transform rounding would swamp them",
-                        FEW_TAPS, (long)p->ic / p->g * hh * hw);
-    return CONV_OK;
-}
-
-static void fft_destroy(conv_plan *pl)
-{
-    if (!pl) return;
-    for (int i = 0; i < 2; i++) {
-        if (pl->fwd[i]) fftwf_destroy_plan(pl->fwd[i]);
-        if (pl->inv[i]) fftwf_destroy_plan(pl->inv[i]);
-    }
-    for (int i = 0; pl->r && i < pl->nthr; i++) fftwf_free(pl->r[i]);
-    free(pl->r);
-    fftwf_free(pl->w);
-    fftwf_free(pl->xf);
-    fftwf_free(pl->yf);
-    free(pl->b);
-    free(pl->phh);
-    free(pl->phw);
-    free(pl->wd);
-    free(pl->cnt_h);
-    free(pl->cnt_w);
-    free(pl);
-}
+/* ---- FFTW plans and wisdom ---------------------------------------- */
 
 static unsigned fftw_flags(conv_fft_effort e)
 {
@@ -735,13 +731,12 @@ static unsigned fftw_flags(conv_fft_effort e)
 /* Wisdom is a cache: a file that is missing or cannot be written is not an
  * error. Written to a temporary name, then renamed, so readers never see a
  * partial file. */
-static void wisdom_export(const char *path)
+static void wisdom_export(const char *path, int (*save)(const char *))
 {
     char tmp[4096];
     int n = snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof tmp) return;
-    if (!fftwf_export_wisdom_to_filename(tmp) || rename(tmp, path) != 0)
-        remove(tmp);
+    if (!save(tmp) || rename(tmp, path) != 0) remove(tmp);
 }
 
 /* Plans for blocks of cbi (cbo) channels and the shorter last block. */
@@ -767,7 +762,8 @@ static conv_status make_fftw_plans(conv_plan *pl, const conv_ctx *ctx)
                             "fft: FFTW could not plan %dx%d transforms", pl->th,
                             pl->tw);
     }
-    if (ctx->fft_wisdom) wisdom_export(ctx->fft_wisdom);
+    if (ctx->fft_wisdom)
+        wisdom_export(ctx->fft_wisdom, fftwf_export_wisdom_to_filename);
     return CONV_OK;
 }
 
@@ -788,43 +784,253 @@ static int channel_block(const conv_plan *pl, int ch)
     return cb;
 }
 
-static conv_status fft_plan(const conv_problem *p, const float *w,
-                            const float *b, const conv_ctx *ctx,
-                            conv_plan **out)
-{
-    conv_status st = CONV_OK;
-    conv_plan *pl = calloc(1, sizeof *pl);
-    if (!pl) return conv_why(ctx->why, ctx->why_len, CONV_NOMEM, "fft: oom");
-    pl->p = *p;
-    pl->nthr = imax(1, ctx->threads);
-    pl->icg = p->ic / p->g, pl->ocg = p->oc / p->g;
-    pl->phh = malloc(p->sh * sizeof(int));
-    pl->phw = malloc(p->sw * sizeof(int));
-    pl->cnt_h = malloc(p->oh * sizeof(int));
-    pl->cnt_w = malloc(p->ow * sizeof(int));
-    if (!pl->phh || !pl->phw || !pl->cnt_h || !pl->cnt_w) {
-        st = conv_why(ctx->why, ctx->why_len, CONV_NOMEM, "fft: oom");
-        goto cleanup;
-    }
-    pl->nrh = phases(p->kh, p->dh, p->sh, pl->phh);
-    pl->nrw = phases(p->kw, p->dw, p->sw, pl->phw);
-    pl->keh = (p->kh - 1) * p->dh / p->sh + 1;
-    pl->kew = (p->kw - 1) * p->dw / p->sw + 1;
-    pl->k = pl->icg * pl->nrh * pl->nrw;
-    int lh, lw, hi;
-    tap_range(p->oh, p->sh, p->pt, p->kh, p->dh, p->ih, pl->cnt_h, &lh, &hi);
-    tap_range(p->ow, p->sw, p->pl, p->kw, p->dw, p->iw, pl->cnt_w, &lw, &hi);
-    pl->masked = (long)pl->icg * lh * lw <= FEW_TAPS;
+/* ---- double-precision path ---------------------------------------- */
 
+/* Smallest fast FFT size >= n. */
+static int fast_up(int n)
+{
+    while (!fast_size(n)) n++;
+    return n;
+}
+
+/* FFT size along one dimension: about base (at least 2 kernel extents, so
+ * a tile keeps half its outputs), never more than one tile of all outputs. */
+static int f64_size(int ke, int o, int base)
+{
+    return imin(fast_up(imax(base, 2 * ke)), fast_up(ke + o - 1));
+}
+
+/* Tile geometry for bases bh x bw; strides padded to 64 bytes. */
+static void f64_geometry(conv_plan *pl, int bh, int bw)
+{
+    const conv_problem *p = &pl->p;
+    pl->th = f64_size(pl->keh, p->oh, bh);
+    pl->tw = f64_size(pl->kew, p->ow, bw);
+    pl->oth = pl->th - pl->keh + 1, pl->otw = pl->tw - pl->kew + 1;
+    pl->tiles_h = ceil_div(p->oh, pl->oth);
+    pl->tiles_w = ceil_div(p->ow, pl->otw);
+    pl->nt = p->n * pl->tiles_h * pl->tiles_w;
+    pl->bins = pl->th * (pl->tw / 2 + 1);
+    pl->rs = ((size_t)pl->th * pl->tw + 7) / 8 * 8;
+    pl->cs = ((size_t)pl->bins + 3) / 4 * 4;
+    pl->rn = real_floats(1, pl->th, pl->tw);
+}
+
+/* Per thread doubles: real tile in and out, one output spectrum, then the
+ * k input spectra. */
+static size_t f64_thread_doubles(const conv_plan *pl)
+{
+    return 2 * pl->rs + 2 * pl->cs * (1 + (size_t)pl->k);
+}
+
+static size_t f64_bytes(const conv_plan *pl)
+{
+    const conv_problem *p = &pl->p;
+    return (size_t)p->oc * pl->k * pl->cs * 2 * sizeof(double) +
+           (size_t)pl->nthr * (f64_thread_doubles(pl) * sizeof(double) +
+                               pl->rn * sizeof(float)) +
+           (size_t)p->oc * sizeof(double) +
+           (p->bias ? p->oc * sizeof(float) : 0) +
+           (size_t)(p->oh + p->ow + p->sh + p->sw) * sizeof(int);
+}
+
+/* Double wisdom lives in a sibling file: the two planners' wisdom differs. */
+static bool f64_wisdom_path(const conv_ctx *ctx, char *path, size_t len)
+{
+    if (!ctx->fft_wisdom) return false;
+    int n = snprintf(path, len, "%s.f64", ctx->fft_wisdom);
+    return n > 0 && (size_t)n < len;
+}
+
+static conv_status plan_f64(conv_plan *pl, const float *w, const conv_ctx *ctx)
+{
+    const conv_problem *p = &pl->p;
+    /* Tiles about 32x32 (1D: 512); halved while over the cap. */
+    int bh = p->is_1d ? 1 : 32, bw = p->is_1d ? 512 : 32;
+    for (;;) {
+        f64_geometry(pl, bh, bw);
+        pl->bytes = f64_bytes(pl);
+        if (!ctx->workspace_cap || pl->bytes <= ctx->workspace_cap) break;
+        if (bh == 1 && bw == 1)
+            return conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
+                            "fft: f64 path needs %zu bytes of workspace, cap "
+                            "is %zu",
+                            pl->bytes, ctx->workspace_cap);
+        bh = imax(1, bh / 2), bw = imax(1, bw / 2);
+    }
+    pl->dspec =
+        fftw_malloc((size_t)p->oc * pl->k * pl->cs * 2 * sizeof(double));
+    pl->w1 = malloc(p->oc * sizeof(double));
+    pl->r = calloc(pl->nthr, sizeof *pl->r);
+    pl->dr = calloc(pl->nthr, sizeof *pl->dr);
+    bool ok = pl->dspec && pl->w1 && pl->r && pl->dr;
+    for (int i = 0; ok && i < pl->nthr; i++)
+        ok = (pl->r[i] = fftwf_malloc(pl->rn * sizeof(float))) &&
+             (pl->dr[i] = fftw_malloc(f64_thread_doubles(pl) * sizeof(double)));
+    if (!ok)
+        return conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
+                        "fft: allocating %zu bytes failed", pl->bytes);
+
+    double *xr = pl->dr[0], *yr = xr + pl->rs, *ys = yr + pl->rs;
+    const int n2[2] = {pl->th, pl->tw}, rank = pl->th == 1 ? 1 : 2;
+    const int *dims = rank == 1 ? n2 + 1 : n2;
+    const unsigned flags = fftw_flags(ctx->fft_effort);
+    char wis[4096];
+    const bool wisdom = f64_wisdom_path(ctx, wis, sizeof wis);
+    if (wisdom) fftw_import_wisdom_from_filename(wis);
+    pl->dfwd = fftw_plan_dft_r2c(rank, dims, xr, (fftw_complex *)ys, flags);
+    pl->dinv = fftw_plan_dft_c2r(rank, dims, (fftw_complex *)ys, yr, flags);
+    if (!pl->dfwd || !pl->dinv)
+        return conv_why(ctx->why, ctx->why_len, CONV_BACKEND,
+                        "fft: FFTW could not plan %dx%d double transforms",
+                        pl->th, pl->tw);
+    if (wisdom) wisdom_export(wis, fftw_export_wisdom_to_filename);
+
+    /* Kernel spectra, conjugated (correlation) and scaled by 1/(th*tw). */
+    const size_t n = (size_t)pl->th * pl->tw;
+    const double s = 1.0 / (double)n;
+    for (int oc = 0; oc < p->oc; oc++)
+        for (int cc = 0; cc < pl->k; cc++) {
+            kernel_tiles(pl, w, oc, cc, 1, pl->r[0]);
+            for (size_t i = 0; i < n; i++) xr[i] = pl->r[0][i];
+            double *d = pl->dspec + ((size_t)oc * pl->k + cc) * pl->cs * 2;
+            fftw_execute_dft_r2c(pl->dfwd, xr, (fftw_complex *)d);
+            for (int f = 0; f < pl->bins; f++)
+                d[2 * f] *= s, d[2 * f + 1] *= -s;
+        }
+    const size_t wn = (size_t)pl->icg * p->kh * p->kw;
+    for (int oc = 0; oc < p->oc; oc++) {
+        double a = 0;
+        for (size_t i = 0; i < wn; i++) a += fabs((double)w[oc * wn + i]);
+        pl->w1[oc] = a;
+    }
+    /* Rounding bound per |w_oc|_1 |x_tile|_2 (see SNAP_C): forward,
+     * product and inverse each err by ~c*u*log2(n) normwise. */
+    pl->snap = SNAP_C * (DBL_EPSILON / 2) * (log2((double)n) + 1.0);
+    if (p->is_1d)
+        snprintf(pl->impl, sizeof pl->impl, "fft:f64-1d-tile%d%s", pl->tw,
+                 p->sw > 1 ? "+polyphase" : "");
+    else
+        snprintf(pl->impl, sizeof pl->impl, "fft:f64-tile%dx%d%s", pl->th,
+                 pl->tw, p->sh > 1 || p->sw > 1 ? "+polyphase" : "");
+    return CONV_OK;
+}
+
+/* ys = sum over channels c of W[c] * X[c], complex, bin by bin. */
+static void f64_product(double *restrict ys, const double *restrict wc,
+                        const double *restrict xs, int k, size_t cs2, int bins)
+{
+    memset(ys, 0, (size_t)bins * 2 * sizeof(double));
+    for (int c = 0; c < k; c++) {
+        const double *a = wc + c * cs2, *b = xs + c * cs2;
+        for (int f = 0; f < 2 * bins; f += 2) {
+            ys[f] += a[f] * b[f] - a[f + 1] * b[f + 1];
+            ys[f + 1] += a[f] * b[f + 1] + a[f + 1] * b[f];
+        }
+    }
+}
+
+/* One tile of one group: k forward transforms, per output channel a
+ * spectral product, an inverse transform and the crop. */
+static void f64_tile(const conv_plan *pl, const float *x, float *y, int g,
+                     int t, float *fr, double *buf)
+{
+    const conv_problem *p = &pl->p;
+    const size_t cs2 = pl->cs * 2, n = (size_t)pl->th * pl->tw;
+    double *xr = buf, *yr = xr + pl->rs, *ys = yr + pl->rs, *xs = ys + cs2;
+    const tile_pos tp = tile_at(pl, t);
+    double ss = 0;
+    for (int cc = 0; cc < pl->k; cc++) {
+        gather(pl, x, g, tp, cc, 1, fr);
+        for (size_t i = 0; i < n; i++) {
+            xr[i] = fr[i];
+            ss += xr[i] * xr[i];
+        }
+        fftw_execute_dft_r2c(pl->dfwd, xr, (fftw_complex *)(xs + cc * cs2));
+    }
+    const double xn = sqrt(ss);
+    const int hu = imin(pl->oth, p->oh - tp.p0);
+    const int wv = imin(pl->otw, p->ow - tp.q0);
+    for (int o = 0; o < pl->ocg; o++) {
+        const int oc = g * pl->ocg + o;
+        f64_product(ys, pl->dspec + (size_t)oc * pl->k * cs2, xs, pl->k, cs2,
+                    pl->bins);
+        fftw_execute_dft_c2r(pl->dinv, (fftw_complex *)ys, yr);
+        /* Values within the rounding bound are indistinguishable from 0:
+         * an output whose products are all 0 is then exactly the bias. */
+        const double bias = pl->b ? pl->b[oc] : 0.0;
+        const double lim = pl->snap * pl->w1[oc] * xn;
+        float *yo =
+            y + (((size_t)tp.n * p->oc + oc) * p->oh + tp.p0) * p->ow + tp.q0;
+        for (int u = 0; u < hu; u++)
+            for (int v = 0; v < wv; v++) {
+                const double r = yr[(size_t)u * pl->tw + v];
+                yo[(size_t)u * p->ow + v] =
+                    (float)(fabs(r) <= lim ? bias : r + bias);
+            }
+    }
+}
+
+static void execute_f64(const conv_plan *pl, const float *x, float *y)
+{
+    const int items = pl->p.g * pl->nt;
+#pragma omp parallel num_threads(pl->nthr)
+    {
+        const int tid = omp_get_thread_num();
+#pragma omp for schedule(dynamic)
+        for (int it = 0; it < items; it++)
+            f64_tile(pl, x, y, it / pl->nt, it % pl->nt, pl->r[tid],
+                     pl->dr[tid]);
+    }
+}
+
+/* ---- interface ---------------------------------------------------- */
+
+/* Every valid problem: the few-tap ones take the double path. */
+static conv_status fft_supports(const conv_problem *p, char *why, size_t len)
+{
+    (void)p, (void)why, (void)len;
+    return CONV_OK;
+}
+
+static void fft_destroy(conv_plan *pl)
+{
+    if (!pl) return;
+    for (int i = 0; i < 2; i++) {
+        if (pl->fwd[i]) fftwf_destroy_plan(pl->fwd[i]);
+        if (pl->inv[i]) fftwf_destroy_plan(pl->inv[i]);
+    }
+    if (pl->dfwd) fftw_destroy_plan(pl->dfwd);
+    if (pl->dinv) fftw_destroy_plan(pl->dinv);
+    for (int i = 0; pl->r && i < pl->nthr; i++) fftwf_free(pl->r[i]);
+    for (int i = 0; pl->dr && i < pl->nthr; i++) fftw_free(pl->dr[i]);
+    free(pl->r);
+    free(pl->dr);
+    fftwf_free(pl->w);
+    fftwf_free(pl->xf);
+    fftwf_free(pl->yf);
+    fftw_free(pl->dspec);
+    free(pl->w1);
+    free(pl->b);
+    free(pl->phh);
+    free(pl->phw);
+    free(pl->wd);
+    free(pl->cnt_h);
+    free(pl->cnt_w);
+    free(pl);
+}
+
+/* The single-precision path: plan-time cost model picks the tile. */
+static conv_status plan_f32(conv_plan *pl, const float *w, const conv_ctx *ctx)
+{
+    const conv_problem *p = &pl->p;
     tile_geom t;
     size_t need;
     if (choose_tile(pl, ctx->workspace_cap, ctx->fft_effort, &t, &need) !=
-        CONV_OK) {
-        st = conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
-                      "fft: needs %zu bytes of workspace, cap is %zu", need,
-                      ctx->workspace_cap);
-        goto cleanup;
-    }
+        CONV_OK)
+        return conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
+                        "fft: needs %zu bytes of workspace, cap is %zu", need,
+                        ctx->workspace_cap);
     pl->th = t.th, pl->tw = t.tw, pl->oth = t.oth, pl->otw = t.otw;
     pl->tiles_h = t.tiles_h, pl->tiles_w = t.tiles_w, pl->nt = t.nt;
     pl->bins = t.bins, pl->bp = t.bp, pl->gpc = t.gpc, pl->tpc = t.tpc;
@@ -840,25 +1046,19 @@ static conv_status fft_plan(const conv_problem *p, const float *w,
     pl->xf = fftwf_malloc(chunks * chunk_floats(pl, pl->k) * sizeof(float));
     pl->yf = fftwf_malloc(chunks * chunk_floats(pl, pl->ocg) * sizeof(float));
     pl->r = calloc(pl->nthr, sizeof *pl->r);
-    pl->b = p->bias ? malloc(p->oc * sizeof(float)) : NULL;
     const size_t wn = (size_t)p->oc * pl->icg * p->kh * p->kw;
     pl->wd = pl->masked ? malloc(wn * sizeof(float)) : NULL;
-    bool ok = pl->w && pl->xf && pl->yf && pl->r && (pl->b || !p->bias) &&
-              (pl->wd || !pl->masked);
+    bool ok = pl->w && pl->xf && pl->yf && pl->r && (pl->wd || !pl->masked);
     for (int i = 0; ok && i < pl->nthr; i++)
         ok = (pl->r[i] = fftwf_malloc(rn * sizeof(float))) != NULL;
-    if (!ok) {
-        st = conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
-                      "fft: allocating %zu bytes failed",
-                      plan_bytes(pl, &t, imax(pl->cbi, pl->cbo)));
-        goto cleanup;
-    }
-    for (int o = 0; p->bias && o < p->oc; o++) pl->b[o] = b[o];
-    if (pl->masked) memcpy(pl->wd, w, wn * sizeof(float));
     pl->bytes = plan_bytes(pl, &t, imax(pl->cbi, pl->cbo));
+    if (!ok)
+        return conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
+                        "fft: allocating %zu bytes failed", pl->bytes);
+    if (pl->masked) memcpy(pl->wd, w, wn * sizeof(float));
 
-    st = make_fftw_plans(pl, ctx);
-    if (st != CONV_OK) goto cleanup;
+    conv_status st = make_fftw_plans(pl, ctx);
+    if (st != CONV_OK) return st;
     kernel_spectra(pl, w);
     if (p->is_1d)
         snprintf(pl->impl, sizeof pl->impl, "fft:1d-tile%d%s", pl->tw,
@@ -866,6 +1066,44 @@ static conv_status fft_plan(const conv_problem *p, const float *w,
     else
         snprintf(pl->impl, sizeof pl->impl, "fft:tile%dx%d%s", pl->th, pl->tw,
                  p->sh > 1 || p->sw > 1 ? "+polyphase" : "");
+    return CONV_OK;
+}
+
+static conv_status fft_plan(const conv_problem *p, const float *w,
+                            const float *b, const conv_ctx *ctx,
+                            conv_plan **out)
+{
+    conv_status st = CONV_OK;
+    conv_plan *pl = calloc(1, sizeof *pl);
+    if (!pl) return conv_why(ctx->why, ctx->why_len, CONV_NOMEM, "fft: oom");
+    pl->p = *p;
+    pl->nthr = imax(1, ctx->threads);
+    pl->icg = p->ic / p->g, pl->ocg = p->oc / p->g;
+    pl->phh = malloc(p->sh * sizeof(int));
+    pl->phw = malloc(p->sw * sizeof(int));
+    pl->cnt_h = malloc(p->oh * sizeof(int));
+    pl->cnt_w = malloc(p->ow * sizeof(int));
+    pl->b = p->bias ? malloc(p->oc * sizeof(float)) : NULL;
+    if (!pl->phh || !pl->phw || !pl->cnt_h || !pl->cnt_w ||
+        (p->bias && !pl->b)) {
+        st = conv_why(ctx->why, ctx->why_len, CONV_NOMEM, "fft: oom");
+        goto cleanup;
+    }
+    for (int o = 0; p->bias && o < p->oc; o++) pl->b[o] = b[o];
+    pl->nrh = phases(p->kh, p->dh, p->sh, pl->phh);
+    pl->nrw = phases(p->kw, p->dw, p->sw, pl->phw);
+    pl->keh = (p->kh - 1) * p->dh / p->sh + 1;
+    pl->kew = (p->kw - 1) * p->dw / p->sw + 1;
+    pl->k = pl->icg * pl->nrh * pl->nrw;
+    int lh, lw, hh, hw;
+    tap_range(p->oh, p->sh, p->pt, p->kh, p->dh, p->ih, pl->cnt_h, &lh, &hh);
+    tap_range(p->ow, p->sw, p->pl, p->kw, p->dw, p->iw, pl->cnt_w, &lw, &hw);
+    /* Every output few-tap: summing them directly would be a direct
+     * convolution, so transform in double precision instead. */
+    pl->f64 = (long)pl->icg * hh * hw <= FEW_TAPS;
+    pl->masked = !pl->f64 && (long)pl->icg * lh * lw <= FEW_TAPS;
+    st = pl->f64 ? plan_f64(pl, w, ctx) : plan_f32(pl, w, ctx);
+    if (st != CONV_OK) goto cleanup;
     *out = pl;
     pl = NULL;
 cleanup:
@@ -913,6 +1151,10 @@ static void run_own(const conv_plan *pl, const float *x, float *y, int u,
 
 static conv_status fft_execute(conv_plan *pl, const float *x, float *y)
 {
+    if (pl->f64) {
+        execute_f64(pl, x, y);
+        return CONV_OK;
+    }
     const int nch = ceil_div(pl->p.g, pl->gpc) * ceil_div(pl->nt, pl->tpc);
 #pragma omp parallel num_threads(pl->nthr)
     {

@@ -8,7 +8,7 @@
 #include "conv.h"
 
 #define NO_OPENBLAS "compiled out: OpenBLAS not found at configure time"
-#define NO_FFTW "compiled out: FFTW (fftw3f) not found at configure time"
+#define NO_FFTW "compiled out: FFTW (fftw3f and fftw3) not found at configure time"
 #define NO_DNNL "compiled out: oneDNN not found at configure time"
 
 /* One line per algorithm: name, and why it is missing when compiled out. */
