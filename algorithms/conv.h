@@ -80,7 +80,7 @@ extern const conv_algo_entry conv_algos[];
 extern const int conv_algo_count;
 const conv_algo_entry *conv_algo_find(const char *name);
 
-/* Helpers every algorithm may use (algorithms/conv_util.c). */
+/* Helpers every algorithm may use (defined in algorithms/registry.c). */
 static inline int64_t conv_flops(const conv_problem *p)
 {
     return 2LL * p->n * p->oc * p->oh * p->ow * (int64_t)(p->ic / p->g) *

@@ -679,39 +679,46 @@ static int run_rows(opts *o, int argc, char **argv, bool timed)
                 have_data = true;
             }
         }
+        /* A problem's rows are kept until its sgemm reference is timed,
+         * after the algorithms: idle OpenBLAS workers must not steal the
+         * first timed runs of an OpenMP algorithm. */
+        row rows[MAX_ALGOS];
+        for (int k = 0; k < o->nalgos; k++) {
+            row *r = &rows[k];
+            init_row(r, o->algos[k]->name, s, o->threads);
+            if (progress)
+                fprintf(stderr, "\r[%d/%d] %-14s %-40.40s", ++done, total,
+                        r->algo, r->desc);
+            if (s->st != CONV_OK)
+                snprintf(r->reason, sizeof r->reason, "%s", s->why);
+            else if (!have_data) {
+                r->status = "ERROR";
+                snprintf(r->reason, sizeof r->reason, "out of memory for tensors");
+            } else {
+                run_one(o, timed, o->algos[k], &d, &ctx, r);
+            }
+        }
         double sg = NAN;
         if (have_data && timed && o->sgemm_ref) {
             const conv_problem *p = &s->p;
             sg = conv_sgemm_gflops(p->oc / p->g, p->n * p->oh * p->ow,
                                    p->ic / p->g * p->kh * p->kw, 50);
         }
+        if (progress) fprintf(stderr, "\r%78s\r", "");
         for (int k = 0; k < o->nalgos; k++) {
-            row r;
-            init_row(&r, o->algos[k]->name, s, o->threads);
-            if (progress)
-                fprintf(stderr, "\r[%d/%d] %-14s %-40.40s", ++done, total,
-                        r.algo, r.desc);
-            if (s->st != CONV_OK)
-                snprintf(r.reason, sizeof r.reason, "%s", s->why);
-            else if (!have_data) {
-                r.status = "ERROR";
-                snprintf(r.reason, sizeof r.reason, "out of memory for tensors");
-            } else {
-                run_one(o, timed, o->algos[k], &d, &ctx, &r);
+            row *r = &rows[k];
+            if (!isnan(r->gflops) && sg > 0) {
+                r->sgemm_gflops = sg;
+                r->sgemm_frac = r->gflops / sg;
             }
-            if (!isnan(r.gflops) && sg > 0) {
-                r.sgemm_gflops = sg;
-                r.sgemm_frac = r.gflops / sg;
-            }
-            int c = !strcmp(r.status, "PASSED") ? 0
-                    : !strcmp(r.status, "FAILED") ? 1
-                    : !strcmp(r.status, "UNSUPPORTED") ? 2 : 3;
+            int c = !strcmp(r->status, "PASSED") ? 0
+                    : !strcmp(r->status, "FAILED") ? 1
+                    : !strcmp(r->status, "UNSUPPORTED") ? 2 : 3;
             counts[c]++;
-            if (progress) fprintf(stderr, "\r%78s\r", "");
-            if (!o->quiet) print_row(&r);
-            fflush(stdout);
-            if (csv.f) csv_row(csv.f, &r);
+            if (!o->quiet) print_row(r);
+            if (csv.f) csv_row(csv.f, r);
         }
+        fflush(stdout);
     }
     free_data(&d);
     free(d.times);
