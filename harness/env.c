@@ -1,5 +1,9 @@
 /* Clocks, threads and the BLAS core. */
+#include <errno.h>
 #include <omp.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -52,4 +56,16 @@ int conv_mkstemp(char *tmpl)
         fchmod(fd, 0666 & ~mask);
     }
     return fd;
+}
+
+conv_status conv_file_commit(FILE *f, const char *tmp, const char *path,
+                             char *err, size_t len)
+{
+    bool ok = f && !ferror(f);
+    if (f) ok = (fclose(f) == 0) && ok;
+    if (ok && rename(tmp, path) == 0) return CONV_OK;
+    int e = errno;
+    unlink(tmp);
+    return conv_why(err, len, CONV_INVALID, "%s: cannot write: %s", path,
+                    strerror(e));
 }

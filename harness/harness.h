@@ -74,6 +74,10 @@ double conv_now_ms(void);
 /* mkstemp with the permissions an ordinary file gets (umask), for the
  * write-to-temporary-then-rename pattern every output uses. */
 int conv_mkstemp(char *tmpl);
+/* Closes f (written to the temporary tmp) and renames it to path; on any
+ * error removes tmp and says why. f may be NULL (then only cleans up). */
+conv_status conv_file_commit(FILE *f, const char *tmp, const char *path,
+                             char *err, size_t len);
 
 /* ---- BLAS environment (blas_env.c) ------------------------------------- */
 /* Sets the thread count of OpenMP, OpenBLAS and oneDNN at once (and turns

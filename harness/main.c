@@ -421,15 +421,16 @@ static int csv_open(csv_out *c, const char *path)
 
 static int csv_close(csv_out *c, const char *path, bool keep)
 {
+    char err[600];
     if (!c->f) return 0;
-    bool ok = !ferror(c->f);
-    ok = (fclose(c->f) == 0) && ok;
+    if (!keep) fclose(c->f), c->f = NULL; /* commit then only removes tmp */
+    conv_status st = conv_file_commit(c->f, c->tmp, path, err, sizeof err);
     c->f = NULL;
-    if (keep && ok && rename(c->tmp, path) == 0) return 0;
-    unlink(c->tmp);
-    if (keep)
-        fprintf(stderr, "convbench: --csv: cannot write %s\n", path);
-    return keep ? CONV_EXIT_USAGE : 0;
+    if (keep && st) {
+        fprintf(stderr, "convbench: --csv: %s\n", err);
+        return CONV_EXIT_USAGE;
+    }
+    return 0;
 }
 
 /* ---- one algorithm on one problem --------------------------------------- */

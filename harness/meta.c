@@ -128,13 +128,5 @@ conv_status conv_meta_write(const char *csv_path, int argc, char **argv,
     put_str(f, "fill", fill, false);
     fprintf(f, "  \"seed\": %llu,\n", seed);
     fprintf(f, "  \"sgemm_gflops\": %.3f\n}\n", sgemm_gflops);
-    bool ok = !ferror(f);
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return conv_why(err, len, CONV_INVALID, "%s: cannot write: %s", path,
-                        strerror(e));
-    }
-    return CONV_OK;
+    return conv_file_commit(f, tmp, path, err, len);
 }

@@ -167,15 +167,12 @@ conv_status conv_npy_write(const char *path, int ndim, const size_t *dims,
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                              (unsigned char)(k & 0xff),
                              (unsigned char)(k >> 8)};
-    bool ok = f && fwrite(pre, 1, 10, f) == 10 &&
-              fwrite(h, 1, (size_t)k, f) == (size_t)k &&
-              fwrite(data, sizeof *data, count, f) == count;
-    ok = f ? (fclose(f) == 0) && ok : (close(fd), false);
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return conv_why(err, len, CONV_INVALID, "%s: cannot write: %s", path,
-                        strerror(e));
+    if (!f) {
+        close(fd);
+    } else { /* a short write sets the error flag that commit checks */
+        fwrite(pre, 1, 10, f);
+        fwrite(h, 1, (size_t)k, f);
+        fwrite(data, sizeof *data, count, f);
     }
-    return CONV_OK;
+    return conv_file_commit(f, tmp, path, err, len);
 }
