@@ -7,7 +7,8 @@
  * still means something, and a change counts only when it exceeds both
  * --threshold and the rows' own noise: --noise K (default 2) times the
  * combined relative spread sqrt((sd/med)_base^2 + (sd/med)_cur^2) of the
- * two timings. Internal helpers return CONV_INVALID on bad input and
+ * two timings, and the best (min_ms) run must be slower beyond
+ * --threshold as well. Internal helpers return CONV_INVALID on bad input and
  * CONV_NOMEM on allocation failure, with the message in err. */
 #include <math.h>
 #include <stdarg.h>
@@ -29,11 +30,12 @@ enum {
     COL_THREADS,
     COL_MAXREL,
     COL_TOL,
+    COL_MIN,
     NKNOWN
 };
 static const char *const col_name[NKNOWN] = {
     "algo", "desc",   "status",  "median_ms",   "stddev_ms",
-    "name", "reason", "threads", "max_rel_err", "tolerance"};
+    "name", "reason", "threads", "max_rel_err", "tolerance", "min_ms"};
 
 typedef struct row {
     char **f;     /* fields, ncols of them, pointing into the file buffer */
@@ -42,6 +44,7 @@ typedef struct row {
     int line;     /* where the row starts (1-based) */
     double med;   /* median_ms, < 0 when the row has no timing */
     double sd;
+    double min;   /* min_ms, 0 when absent */
     int match; /* index of the matching row in the other file, -1 none */
 } row;
 
@@ -279,6 +282,9 @@ static conv_status csv_load(csv *c, const char *path, char *err, size_t len)
         if (!rw->f[c->col[COL_STDDEV]][0])
             rw->sd = 0;
         else if ((st = parse_num(c, rw, COL_STDDEV, &rw->sd, err, len)))
+            return st;
+        if (c->col[COL_MIN] >= 0 && rw->f[c->col[COL_MIN]][0] &&
+            (st = parse_num(c, rw, COL_MIN, &rw->min, err, len)))
             return st;
         if (rw->med == 0) rw->med = -1; /* below the clock: not comparable */
     }
@@ -587,7 +593,7 @@ static void list_push(list *l, const row *b, const row *c, const char *what,
 static void usage(FILE *f)
 {
     fprintf(f, "usage: convbench compare BASELINE.csv CURRENT.csv [options]\n"
-               "  --threshold FRAC  slowdown that counts, default 0.10 (10%%)\n"
+               "  --threshold FRAC  slowdown that counts, default 0.25 (25%%)\n"
                "  --noise K         also require K x the runs' combined "
                "stddev/median, default 2\n"
                "  --no-normalize    compare raw times (ignore sgemm_gflops in "
@@ -601,7 +607,9 @@ static conv_status parse_opts(int argc, char **argv, opts *o,
                               const char **files, bool *help)
 {
     int nfiles = 0;
-    *o = (opts){.threshold = 0.10, .noise_k = 2, .normalise = true};
+    /* Two runs of the same build of the default set on this 2-core VM
+     * differed by up to 22% (median) and 17% (min) on 1% of the rows. */
+    *o = (opts){.threshold = 0.25, .noise_k = 2, .normalise = true};
     *help = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -733,7 +741,11 @@ int conv_compare_main(int argc, char **argv)
         double cb = rb->sd / rb->med, cc = rc_->sd / rc_->med;
         double noise = o.noise_k * sqrt(cb * cb + cc * cc);
         double bound = noise > o.threshold ? noise : o.threshold;
-        if (ratio > 1 + bound)
+        /* Code that got slower is slower in its best run too; a busy
+         * moment of the machine mostly moves the median. */
+        const double min_ratio =
+            rb->min > 0 && rc_->min > 0 ? rc_->min / rb->min * yard : ratio;
+        if (ratio > 1 + bound && min_ratio > 1 + o.threshold)
             list_push(&slow, rb, rc_,
                       noise > o.threshold ? "(beyond the noise bound)" : "",
                       ratio, noise);
