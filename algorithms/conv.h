@@ -31,11 +31,11 @@ typedef enum conv_fft_effort {
 
 /* Run settings handed to plan(). */
 typedef struct conv_ctx {
-    int threads;              /* drives OpenMP, OpenBLAS and oneDNN alike  */
-    size_t workspace_cap;     /* bytes a plan may hold; over it: NOMEM     */
+    int threads;          /* drives OpenMP, OpenBLAS and oneDNN alike  */
+    size_t workspace_cap; /* bytes a plan may hold; over it: NOMEM     */
     conv_fft_effort fft_effort;
-    const char *fft_wisdom;   /* FFTW wisdom cache file, NULL = none       */
-    char *why;                /* plan() writes a reason here on failure    */
+    const char *fft_wisdom; /* FFTW wisdom cache file, NULL = none       */
+    char *why;              /* plan() writes a reason here on failure    */
     size_t why_len;
 } conv_ctx;
 
@@ -72,8 +72,8 @@ typedef struct conv_algo {
 /* Registry (algorithms/registry.c). */
 typedef struct conv_algo_entry {
     const char *name;
-    const conv_algo *algo;  /* NULL when compiled out (weak symbol) */
-    const char *missing;    /* why, when algo is NULL */
+    const conv_algo *algo; /* NULL when compiled out (weak symbol) */
+    const char *missing;   /* why, when algo is NULL */
 } conv_algo_entry;
 
 extern const conv_algo_entry conv_algos[];
@@ -87,7 +87,7 @@ static inline int64_t conv_flops(const conv_problem *p)
            p->kh * p->kw;
 }
 /* Formatted reason into why (NULL-safe); returns s for chaining. */
-conv_status conv_why(char *why, size_t len, conv_status s, const char *fmt,
-                     ...) __attribute__((format(printf, 4, 5)));
+conv_status conv_why(char *why, size_t len, conv_status s, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

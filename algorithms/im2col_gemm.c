@@ -333,7 +333,9 @@ static conv_status ig_plan(const conv_problem *p, const float *w,
 {
     conv_status s = CONV_OK;
     conv_plan *pl = calloc(1, sizeof *pl);
-    if (!pl) return CONV_NOMEM;
+    if (!pl)
+        return conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
+                        "allocating the plan failed");
     pl->p = *p;
     pl->threads = ctx->threads > 0 ? ctx->threads : 1;
     pl->icg = p->ic / p->g;

@@ -9,8 +9,7 @@ struct conv_plan {
     float *w, *b;
 };
 
-static conv_status naive_supports(const conv_problem *p, char *why,
-                                  size_t len)
+static conv_status naive_supports(const conv_problem *p, char *why, size_t len)
 {
     (void)p, (void)why, (void)len;
     return CONV_OK;
@@ -28,21 +27,31 @@ static conv_status naive_plan(const conv_problem *p, const float *w,
                               const float *b, const conv_ctx *ctx,
                               conv_plan **out)
 {
-    (void)ctx;
-    size_t wn = (size_t)p->oc * (p->ic / p->g) * p->kh * p->kw;
+    conv_status s = CONV_OK;
+    const size_t wn = (size_t)p->oc * (p->ic / p->g) * p->kh * p->kw;
+    const size_t bytes = (wn + (p->bias ? (size_t)p->oc : 0)) * sizeof(float);
+    if (bytes > ctx->workspace_cap)
+        return conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
+                        "needs %zu bytes of weights and bias, cap %zu", bytes,
+                        ctx->workspace_cap);
     conv_plan *pl = calloc(1, sizeof *pl);
-    if (!pl) return CONV_NOMEM;
-    pl->p = *p;
-    pl->w = malloc(wn * sizeof(float));
-    pl->b = p->bias ? malloc((size_t)p->oc * sizeof(float)) : NULL;
-    if (!pl->w || (p->bias && !pl->b)) {
-        naive_destroy(pl);
-        return CONV_NOMEM;
+    if (pl) {
+        pl->p = *p;
+        pl->w = malloc(wn * sizeof(float));
+        pl->b = p->bias ? malloc((size_t)p->oc * sizeof(float)) : NULL;
+    }
+    if (!pl || !pl->w || (p->bias && !pl->b)) {
+        s = conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
+                     "allocating %zu bytes of weights and bias failed", bytes);
+        goto cleanup;
     }
     for (size_t i = 0; i < wn; i++) pl->w[i] = w[i];
     for (int o = 0; p->bias && o < p->oc; o++) pl->b[o] = b[o];
     *out = pl;
-    return CONV_OK;
+    pl = NULL;
+cleanup:
+    naive_destroy(pl);
+    return s;
 }
 
 static conv_status naive_execute(conv_plan *pl, const float *x, float *y)
@@ -53,8 +62,8 @@ static conv_status naive_execute(conv_plan *pl, const float *x, float *y)
     for (int n = 0; n < p->n; n++) {
         for (int o = 0; o < p->oc; o++) {
             const int g = o / ocg;
-            const float *xg = x + ((size_t)n * p->ic + (size_t)g * icg) *
-                                      p->ih * p->iw;
+            const float *xg =
+                x + ((size_t)n * p->ic + (size_t)g * icg) * p->ih * p->iw;
             const float *wo = pl->w + (size_t)o * icg * p->kh * p->kw;
             float *yo = y + ((size_t)n * p->oc + o) * p->oh * p->ow;
             for (int oh = 0; oh < p->oh; oh++) {
@@ -67,9 +76,9 @@ static conv_status naive_execute(conv_plan *pl, const float *x, float *y)
                             for (int j = 0; j < p->kw; j++) {
                                 int iw = ow * p->sw - p->pl + j * p->dw;
                                 if (iw < 0 || iw >= p->iw) continue;
-                                acc += xg[((size_t)c * p->ih + ih) * p->iw +
-                                          iw] *
-                                       wo[(c * p->kh + i) * p->kw + j];
+                                acc +=
+                                    xg[((size_t)c * p->ih + ih) * p->iw + iw] *
+                                    wo[(c * p->kh + i) * p->kw + j];
                             }
                         }
                     }
@@ -81,10 +90,13 @@ static conv_status naive_execute(conv_plan *pl, const float *x, float *y)
     return CONV_OK;
 }
 
+/* The plan's copy of the weights and bias. */
 static size_t naive_workspace(const conv_plan *pl)
 {
-    (void)pl;
-    return 0;
+    const conv_problem *p = &pl->p;
+    return ((size_t)p->oc * (p->ic / p->g) * p->kh * p->kw +
+            (p->bias ? (size_t)p->oc : 0)) *
+           sizeof(float);
 }
 
 const conv_algo conv_algo_naive = {

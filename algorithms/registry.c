@@ -8,20 +8,22 @@
 #include "conv.h"
 
 #define NO_OPENBLAS "compiled out: OpenBLAS not found at configure time"
-#define NO_FFTW "compiled out: FFTW (fftw3f and fftw3) not found at configure time"
+#define NO_FFTW                                                                \
+    "compiled out: FFTW (fftw3f and fftw3) not found at configure time"
 #define NO_DNNL "compiled out: oneDNN not found at configure time"
 
 /* One line per algorithm: name, and why it is missing when compiled out. */
-#define CONV_ALGO_LIST(X)                                                     \
-    X(naive, "")                                                              \
-    X(im2col_gemm, NO_OPENBLAS)                                               \
-    X(toeplitz, NO_OPENBLAS)                                                  \
-    X(fft, NO_FFTW)                                                           \
-    X(winograd_f2x3, NO_OPENBLAS)                                             \
-    X(onednn, NO_DNNL)                                                        \
+#define CONV_ALGO_LIST(X)                                                      \
+    X(naive, "")                                                               \
+    X(im2col_gemm, NO_OPENBLAS)                                                \
+    X(toeplitz, NO_OPENBLAS)                                                   \
+    X(fft, NO_FFTW)                                                            \
+    X(winograd_f2x3, "")                                                       \
+    X(onednn, NO_DNNL)                                                         \
     X(onednn_native, NO_DNNL)
 
-#define DECLARE(a, why) extern const conv_algo conv_algo_##a __attribute__((weak));
+#define DECLARE(a, why)                                                        \
+    extern const conv_algo conv_algo_##a __attribute__((weak));
 CONV_ALGO_LIST(DECLARE)
 #define ROW(a, why) {#a, &conv_algo_##a, why},
 const conv_algo_entry conv_algos[] = {CONV_ALGO_LIST(ROW)};
@@ -34,8 +36,7 @@ const conv_algo_entry *conv_algo_find(const char *name)
     return NULL;
 }
 
-conv_status conv_why(char *why, size_t len, conv_status s, const char *fmt,
-                     ...)
+conv_status conv_why(char *why, size_t len, conv_status s, const char *fmt, ...)
 {
     if (why && len) {
         va_list ap;

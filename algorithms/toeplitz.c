@@ -51,7 +51,9 @@ static conv_status tz_plan(const conv_problem *p, const float *w,
 {
     conv_status s = CONV_OK;
     conv_plan *pl = calloc(1, sizeof *pl);
-    if (!pl) return CONV_NOMEM;
+    if (!pl)
+        return conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
+                        "allocating the plan failed");
     pl->p = *p;
     const int icg = p->ic / p->g, ocg = p->oc / p->g;
     const size_t ohw = (size_t)p->oh * p->ow, hw = (size_t)p->ih * p->iw;

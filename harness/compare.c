@@ -34,8 +34,8 @@ enum {
     NKNOWN
 };
 static const char *const col_name[NKNOWN] = {
-    "algo", "desc",   "status",  "median_ms",   "stddev_ms",
-    "name", "reason", "threads", "max_rel_err", "tolerance", "min_ms"};
+    "algo",   "desc",    "status",      "median_ms", "stddev_ms", "name",
+    "reason", "threads", "max_rel_err", "tolerance", "min_ms"};
 
 typedef struct row {
     char **f;     /* fields, ncols of them, pointing into the file buffer */
@@ -44,8 +44,8 @@ typedef struct row {
     int line;     /* where the row starts (1-based) */
     double med;   /* median_ms, < 0 when the row has no timing */
     double sd;
-    double min;   /* min_ms, 0 when absent */
-    int match; /* index of the matching row in the other file, -1 none */
+    double min; /* min_ms, 0 when absent */
+    int match;  /* index of the matching row in the other file, -1 none */
 } row;
 
 typedef struct csv {

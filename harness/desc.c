@@ -10,8 +10,31 @@
 
 /* Fields as written; index into raw[] below. 3D fields are read so that a
  * 3D problem is recognised and refused as unsupported, not as a typo. */
-enum { F_G, F_MB, F_IC, F_IH, F_IW, F_OC, F_OH, F_OW, F_KH, F_KW, F_SH, F_SW,
-       F_PH, F_PW, F_DH, F_DW, F_ID, F_OD, F_KD, F_SD, F_PD, F_DD, F_COUNT };
+enum {
+    F_G,
+    F_MB,
+    F_IC,
+    F_IH,
+    F_IW,
+    F_OC,
+    F_OH,
+    F_OW,
+    F_KH,
+    F_KW,
+    F_SH,
+    F_SW,
+    F_PH,
+    F_PW,
+    F_DH,
+    F_DW,
+    F_ID,
+    F_OD,
+    F_KD,
+    F_SD,
+    F_PD,
+    F_DD,
+    F_COUNT
+};
 
 static const struct {
     const char *key;
@@ -50,8 +73,7 @@ size_t conv_y_elems(const conv_problem *p)
 }
 
 /* a*b*c*d in uint64 with overflow detection. */
-static bool mul4(uint64_t a, uint64_t b, uint64_t c, uint64_t d,
-                 uint64_t *out)
+static bool mul4(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t *out)
 {
     uint64_t r;
     if (__builtin_mul_overflow(a, b, &r) || __builtin_mul_overflow(r, c, &r) ||
@@ -61,8 +83,8 @@ static bool mul4(uint64_t a, uint64_t b, uint64_t c, uint64_t d,
     return true;
 }
 
-conv_status conv_problem_check(const conv_problem *p, size_t mem_cap,
-                               char *err, size_t len)
+conv_status conv_problem_check(const conv_problem *p, size_t mem_cap, char *err,
+                               size_t len)
 {
     const struct {
         const char *key;
@@ -127,8 +149,7 @@ conv_status conv_problem_check(const conv_problem *p, size_t mem_cap,
         return conv_why(err, len, CONV_INVALID,
                         "mb/ic/oc/sizes: tensors need %llu bytes, over the "
                         "memory cap of %llu (--mem-cap)",
-                        (unsigned long long)bytes,
-                        (unsigned long long)mem_cap);
+                        (unsigned long long)bytes, (unsigned long long)mem_cap);
     return CONV_OK;
 }
 
@@ -188,8 +209,8 @@ conv_status conv_desc_parse(const char *s, size_t mem_cap, conv_problem *p,
             v = v * 10 + (*c++ - '0');
             if (v > FIELD_MAX)
                 return conv_why(err, len, CONV_INVALID,
-                                "%s: value is over %d in '%s'", key,
-                                FIELD_MAX, s);
+                                "%s: value is over %d in '%s'", key, FIELD_MAX,
+                                s);
         }
         if (v < fields[f].min)
             return conv_why(err, len, CONV_INVALID,
@@ -290,9 +311,8 @@ void conv_desc_format(const conv_problem *p, char *buf, size_t len)
 {
     int k;
     if (p->is_1d)
-        k = snprintf(buf, len,
-                     "g%dmb%dic%diw%doc%dow%dkw%dsw%dpw%ddw%d", p->g, p->n,
-                     p->ic, p->iw, p->oc, p->ow, p->kw, p->sw, p->pl,
+        k = snprintf(buf, len, "g%dmb%dic%diw%doc%dow%dkw%dsw%dpw%ddw%d", p->g,
+                     p->n, p->ic, p->iw, p->oc, p->ow, p->kw, p->sw, p->pl,
                      p->dw - 1);
     else
         k = snprintf(buf, len,

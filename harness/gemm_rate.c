@@ -6,14 +6,6 @@
 #include <cblas.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
-
-static double gemm_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
 
 static int gemm_cmp(const void *a, const void *b)
 {
@@ -55,10 +47,10 @@ double conv_sgemm_gflops(int m, int n, int k, double min_ms)
     int reps = 0;
     double total = 0;
     while (reps < max_reps && (reps < min_reps || total < min_ms)) {
-        double t0 = gemm_now_ms();
+        double t0 = conv_now_ms();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a,
                     k, b, n, 0.0f, c, n);
-        t[reps] = gemm_now_ms() - t0;
+        t[reps] = conv_now_ms() - t0;
         total += t[reps++];
     }
     double med = gemm_median(t, reps);

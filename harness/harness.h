@@ -7,8 +7,12 @@
 #include "conv.h"
 
 /* Exit codes (DESIGN §5). */
-enum { CONV_EXIT_OK = 0, CONV_EXIT_FAIL = 1, CONV_EXIT_USAGE = 2,
-       CONV_EXIT_UNSUPPORTED = 3 };
+enum {
+    CONV_EXIT_OK = 0,
+    CONV_EXIT_FAIL = 1,
+    CONV_EXIT_USAGE = 2,
+    CONV_EXIT_UNSUPPORTED = 3
+};
 
 /* ---- descriptors (desc.c) ---------------------------------------------- */
 /* Parse one benchdnn descriptor. CONV_INVALID: malformed (err names the
@@ -21,8 +25,8 @@ conv_status conv_desc_parse(const char *s, size_t mem_cap, conv_problem *p,
 void conv_desc_format(const conv_problem *p, char *buf, size_t len);
 /* Checks a filled-in problem (sizes, divisibility, memory); err names the
  * field. Used by the parser and by the sweep generator. */
-conv_status conv_problem_check(const conv_problem *p, size_t mem_cap,
-                               char *err, size_t len);
+conv_status conv_problem_check(const conv_problem *p, size_t mem_cap, char *err,
+                               size_t len);
 /* Element counts, NULL-free: x, w, b, y. */
 size_t conv_x_elems(const conv_problem *p);
 size_t conv_w_elems(const conv_problem *p);
@@ -31,9 +35,10 @@ size_t conv_y_elems(const conv_problem *p);
 /* ---- shape lists (shapes.c) -------------------------------------------- */
 typedef struct conv_shape {
     conv_problem p;
-    conv_status st;  /* CONV_OK, or CONV_UNSUPPORTED (3D) */
-    char why[160];   /* reason when UNSUPPORTED */
-    char text[256];  /* the descriptor as written */
+    conv_status st;   /* CONV_OK, or CONV_UNSUPPORTED (3D) */
+    char why[160];    /* reason when UNSUPPORTED */
+    char text[256];   /* the descriptor as written */
+    bool random_bias; /* a sweep problem: keeps the bias it drew */
 } conv_shape;
 
 typedef struct conv_shape_list {
@@ -51,7 +56,6 @@ conv_status conv_shapes_load(conv_shape_list *l, const char *name,
 /* Random valid problems over the whole configuration space. */
 conv_status conv_shapes_sweep(conv_shape_list *l, int count,
                               unsigned long long seed, size_t mem_cap);
-void conv_shapes_set_mb(conv_shape_list *l, int mb);
 void conv_shapes_free(conv_shape_list *l);
 
 /* ---- data (fill.c) ----------------------------------------------------- */
@@ -69,7 +73,7 @@ conv_status conv_npy_read(const char *path, int ndim, const size_t *dims,
 conv_status conv_npy_write(const char *path, int ndim, const size_t *dims,
                            const float *data, char *err, size_t len);
 
-/* ---- timing (timing.c) ------------------------------------------------- */
+/* ---- clocks and files (env.c) ------------------------------------------- */
 double conv_now_ms(void);
 /* mkstemp with the permissions an ordinary file gets (umask), for the
  * write-to-temporary-then-rename pattern every output uses. */
@@ -79,7 +83,7 @@ int conv_mkstemp(char *tmpl);
 conv_status conv_file_commit(FILE *f, const char *tmp, const char *path,
                              char *err, size_t len);
 
-/* ---- BLAS environment (blas_env.c) ------------------------------------- */
+/* ---- BLAS environment (env.c) ------------------------------------------- */
 /* Sets the thread count of OpenMP, OpenBLAS and oneDNN at once (and turns
  * off oneDNN's primitive cache so plan_ms stays honest). */
 void conv_set_threads(int threads);
@@ -112,8 +116,7 @@ int conv_gbench_run(const conv_algo *const *algos, int nalgos,
  * "sgemm_gflops" (OpenBLAS sgemm rate at 1024^3 measured at the start of the
  * run, the machine-speed yardstick compare normalises by), "fill", "seed". */
 conv_status conv_meta_write(const char *csv_path, int argc, char **argv,
-                            int threads, double sgemm_gflops,
-                            const char *fill, unsigned long long seed,
-                            char *err, size_t len);
+                            int threads, double sgemm_gflops, const char *fill,
+                            unsigned long long seed, char *err, size_t len);
 
 #endif

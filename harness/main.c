@@ -53,8 +53,7 @@ static int usage_error(const char *fmt, const char *a, const char *b)
 
 /* ---- option parsing: one table row per option ------------------------- */
 
-static bool parse_int(const char *s, long long lo, long long hi,
-                      long long *out)
+static bool parse_int(const char *s, long long lo, long long hi, long long *out)
 {
     char *end;
     errno = 0;
@@ -72,9 +71,12 @@ static bool parse_bytes(const char *s, size_t *out)
     unsigned long long v = strtoull(s, &end, 10);
     if (end == s || errno || *s == '-') return false;
     int shift = 0;
-    if (*end == 'K' || *end == 'k') shift = 10, end++;
-    else if (*end == 'M' || *end == 'm') shift = 20, end++;
-    else if (*end == 'G' || *end == 'g') shift = 30, end++;
+    if (*end == 'K' || *end == 'k')
+        shift = 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20, end++;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30, end++;
     if (*end || v > (ULLONG_MAX >> shift)) return false;
     *out = (size_t)(v << shift);
     return true;
@@ -85,21 +87,23 @@ typedef int (*opt_fn)(opts *o, const char *v);
 static int set_algo(opts *o, const char *v)
 {
     char buf[1024];
-    if (strlen(v) >= sizeof buf) return usage_error("--algo: list too long%s", "", "");
+    if (strlen(v) >= sizeof buf)
+        return usage_error("--algo: list too long%s", "", "");
     snprintf(buf, sizeof buf, "%s", v);
     o->algos_set = true;
     for (char *save, *t = strtok_r(buf, ",", &save); t;
          t = strtok_r(NULL, ",", &save)) {
         if (strcmp(t, "all") == 0) {
             for (int i = 0; i < conv_algo_count && o->nalgos < MAX_ALGOS; i++)
-                if (conv_algos[i].algo) o->algos[o->nalgos++] = conv_algos[i].algo;
+                if (conv_algos[i].algo)
+                    o->algos[o->nalgos++] = conv_algos[i].algo;
             continue;
         }
         const conv_algo_entry *e = conv_algo_find(t);
         if (!e) return usage_error("--algo: unknown algorithm '%s'%s", t, "");
-        if (!e->algo)
-            return usage_error("--algo: '%s' is %s", t, e->missing);
-        if (o->nalgos == MAX_ALGOS) return usage_error("--algo: too many%s", "", "");
+        if (!e->algo) return usage_error("--algo: '%s' is %s", t, e->missing);
+        if (o->nalgos == MAX_ALGOS)
+            return usage_error("--algo: too many%s", "", "");
         o->algos[o->nalgos++] = e->algo;
     }
     if (!o->nalgos) return usage_error("--algo: empty list%s", "", "");
@@ -119,25 +123,27 @@ static int set_shapes(opts *o, const char *v)
         return usage_error("--shapes: %s%s", err, "");
     return 0;
 }
-#define INT_OPT(fn, opt, field, lo, hi, what)                                 \
-    static int fn(opts *o, const char *v)                                     \
-    {                                                                         \
-        long long x;                                                          \
-        if (!parse_int(v, lo, hi, &x))                                        \
-            return usage_error("%s: '%s' is not " what, opt, v);              \
-        o->field = (int)x;                                                    \
-        return 0;                                                             \
+#define INT_OPT(fn, opt, field, lo, hi, what)                                  \
+    static int fn(opts *o, const char *v)                                      \
+    {                                                                          \
+        long long x;                                                           \
+        if (!parse_int(v, lo, hi, &x))                                         \
+            return usage_error("%s: '%s' is not " what, opt, v);               \
+        o->field = (int)x;                                                     \
+        return 0;                                                              \
     }
 INT_OPT(set_mb, "--mb", mb, 1, 1 << 20, "an integer in [1, 2^20]")
 INT_OPT(set_threads, "--threads", threads, 1, 1024, "an integer in [1, 1024]")
 INT_OPT(set_sweep, "--sweep", sweep, 1, 1000000, "an integer in [1, 10^6]")
-INT_OPT(set_min_reps, "--min-reps", min_reps, 1, 1000000, "an integer in [1, 10^6]")
+INT_OPT(set_min_reps, "--min-reps", min_reps, 1, 1000000,
+        "an integer in [1, 10^6]")
 INT_OPT(set_bias, "--bias", bias, 0, 1, "0 or 1")
 static int set_seed(opts *o, const char *v)
 {
     long long x;
     if (!parse_int(v, 0, LLONG_MAX, &x))
-        return usage_error("--seed: '%s' is not a non-negative integer%s", v, "");
+        return usage_error("--seed: '%s' is not a non-negative integer%s", v,
+                           "");
     o->seed = (unsigned long long)x;
     return 0;
 }
@@ -147,7 +153,8 @@ static int set_min_ms(opts *o, const char *v)
     errno = 0;
     double x = strtod(v, &end);
     if (end == v || *end || errno || !(x >= 0 && x <= 3.6e6))
-        return usage_error("--min-ms: '%s' is not a number of ms in [0, 3.6e6]%s", v, "");
+        return usage_error(
+            "--min-ms: '%s' is not a number of ms in [0, 3.6e6]%s", v, "");
     o->min_ms = x;
     return 0;
 }
@@ -167,13 +174,16 @@ static int set_csv(opts *o, const char *v)
 static int set_ws_cap(opts *o, const char *v)
 {
     if (!parse_bytes(v, &o->ws_cap))
-        return usage_error("--workspace-cap: '%s' is not a byte count (e.g. 512M, 2G)%s", v, "");
+        return usage_error(
+            "--workspace-cap: '%s' is not a byte count (e.g. 512M, 2G)%s", v,
+            "");
     return 0;
 }
 static int set_mem_cap(opts *o, const char *v)
 {
     if (!parse_bytes(v, &o->mem_cap) || !o->mem_cap)
-        return usage_error("--mem-cap: '%s' is not a byte count (e.g. 512M, 8G)%s", v, "");
+        return usage_error(
+            "--mem-cap: '%s' is not a byte count (e.g. 512M, 8G)%s", v, "");
     return 0;
 }
 static int set_effort(opts *o, const char *v)
@@ -184,7 +194,8 @@ static int set_effort(opts *o, const char *v)
             o->effort = (conv_fft_effort)i;
             return 0;
         }
-    return usage_error("--fft-effort: '%s' is not estimate, measure or patient%s", v, "");
+    return usage_error(
+        "--fft-effort: '%s' is not estimate, measure or patient%s", v, "");
 }
 static int set_wisdom(opts *o, const char *v)
 {
@@ -209,11 +220,11 @@ static int set_quiet(opts *o, const char *v)
     o->quiet = true;
     return 0;
 }
-#define PATH_OPT(fn, field)                                                   \
-    static int fn(opts *o, const char *v)                                     \
-    {                                                                         \
-        o->field = v;                                                         \
-        return 0;                                                             \
+#define PATH_OPT(fn, field)                                                    \
+    static int fn(opts *o, const char *v)                                      \
+    {                                                                          \
+        o->field = v;                                                          \
+        return 0;                                                              \
     }
 PATH_OPT(set_input, input)
 PATH_OPT(set_weights, weights)
@@ -228,26 +239,39 @@ static const struct option_row {
 } options[] = {
     {"--algo", true, set_algo, "a,b,...   algorithms (default: all available)"},
     {"--desc", true, set_desc, "D         a benchdnn descriptor (repeatable)"},
-    {"--shapes", true, set_shapes, "FILE|SET  shape file or named set (repeatable)"},
+    {"--shapes", true, set_shapes,
+     "FILE|SET  shape file or named set (repeatable)"},
     {"--sweep", true, set_sweep, "COUNT     add COUNT random valid problems"},
     {"--seed", true, set_seed, "S         seed of data and sweep (default 1)"},
     {"--mb", true, set_mb, "N         override every problem's batch"},
-    {"--bias", true, set_bias, "0|1       bias on descriptor problems (default 1)"},
-    {"--threads", true, set_threads, "N         OpenMP/OpenBLAS/oneDNN threads (default: cores)"},
-    {"--fill", true, set_fill, "int|real  data (default: int for verify, real for bench)"},
+    {"--bias", true, set_bias,
+     "0|1       bias on descriptor problems (default 1)"},
+    {"--threads", true, set_threads,
+     "N         OpenMP/OpenBLAS/oneDNN threads (default: cores)"},
+    {"--fill", true, set_fill,
+     "int|real  data (default: int for verify, real for bench)"},
     {"--csv", true, set_csv, "FILE      write rows to FILE and FILE.meta.json"},
-    {"--min-ms", true, set_min_ms, "MS        least total timed time (default 200)"},
-    {"--min-reps", true, set_min_reps, "R         least timed runs (default 5)"},
-    {"--cold-cache", false, set_cold, "          evict caches before each timed run"},
-    {"--sgemm-ref", false, set_sgemm_ref, "          add sgemm rate of each problem's im2col GEMM shape"},
-    {"--workspace-cap", true, set_ws_cap, "BYTES     most an algorithm's plan may hold (default 2G)"},
-    {"--mem-cap", true, set_mem_cap, "BYTES     most the harness's tensors may take (default 8G)"},
-    {"--fft-effort", true, set_effort, "E         estimate|measure|patient (default estimate)"},
-    {"--fft-wisdom", true, set_wisdom, "FILE|none FFTW wisdom cache (default ~/.cache/convbench/fftwf.wisdom)"},
+    {"--min-ms", true, set_min_ms,
+     "MS        least total timed time (default 200)"},
+    {"--min-reps", true, set_min_reps,
+     "R         least timed runs (default 5)"},
+    {"--cold-cache", false, set_cold,
+     "          evict caches before each timed run"},
+    {"--sgemm-ref", false, set_sgemm_ref,
+     "          add sgemm rate of each problem's im2col GEMM shape"},
+    {"--workspace-cap", true, set_ws_cap,
+     "BYTES     most an algorithm's plan may hold (default 2G)"},
+    {"--mem-cap", true, set_mem_cap,
+     "BYTES     most the harness's tensors may take (default 8G)"},
+    {"--fft-effort", true, set_effort,
+     "E         estimate|measure|patient (default estimate)"},
+    {"--fft-wisdom", true, set_wisdom,
+     "FILE|none FFTW wisdom cache (default ~/.cache/convbench/fftwf.wisdom)"},
     {"--quiet", false, set_quiet, "          no table on stdout"},
     {"--input", true, set_input, "x.npy     (exec) input"},
     {"--weights", true, set_weights, "w.npy     (exec) weights"},
-    {"--bias-npy", true, set_bias_path, "b.npy     (exec) bias; also spelled --bias FILE in exec"},
+    {"--bias-npy", true, set_bias_path,
+     "b.npy     (exec) bias; also spelled --bias FILE in exec"},
     {"--output", true, set_output, "y.npy     (exec) output"},
 };
 #define NOPTIONS (int)(sizeof options / sizeof options[0])
@@ -260,7 +284,8 @@ static void print_help(void)
            "  convbench bench [opts]\n"
            "  convbench exec --algo A --desc D --input x.npy --weights w.npy "
            "[--bias b.npy] --output y.npy\n"
-           "  convbench compare BASELINE.csv CURRENT.csv [--threshold F] [--noise K]\n"
+           "  convbench compare BASELINE.csv CURRENT.csv [--threshold F] "
+           "[--noise K]\n"
            "                    [--no-normalize] [--all]\n"
            "  convbench gbench [opts] [-- google-benchmark flags]\n\n"
            "options:\n");
@@ -305,8 +330,7 @@ static int parse_opts(opts *o, int argc, char **argv, bool is_exec)
         if (k == NOPTIONS) return usage_error("unknown option '%s'%s", a, "");
         const char *v = NULL;
         if (options[k].arg) {
-            if (i + 1 >= argc)
-                return usage_error("%s needs a value%s", a, "");
+            if (i + 1 >= argc) return usage_error("%s needs a value%s", a, "");
             v = argv[++i];
         }
         int rc = options[k].fn(o, v);
@@ -333,28 +357,50 @@ static const struct column {
     col_type type;
     size_t off;
 } columns[] = {
-#define C(n, t, f) {n, t, offsetof(row, f)}
-    C("algo", T_STR, algo),      C("impl", T_CHARS, impl),
-    C("name", T_CHARS, p.name),  C("desc", T_CHARS, desc),
-    C("n", T_INT, p.n),          C("g", T_INT, p.g),
-    C("ic", T_INT, p.ic),        C("ih", T_INT, p.ih),
-    C("iw", T_INT, p.iw),        C("oc", T_INT, p.oc),
-    C("oh", T_INT, p.oh),        C("ow", T_INT, p.ow),
-    C("kh", T_INT, p.kh),        C("kw", T_INT, p.kw),
-    C("sh", T_INT, p.sh),        C("sw", T_INT, p.sw),
-    C("pt", T_INT, p.pt),        C("pb", T_INT, p.pb),
-    C("pl", T_INT, p.pl),        C("pr", T_INT, p.pr),
-    C("dil_h", T_INT, p.dh),     C("dil_w", T_INT, p.dw),
-    C("bias", T_BOOL, p.bias),   C("threads", T_INT, threads),
-    C("status", T_STR, status),  C("reason", T_CHARS, reason),
-    C("plan_ms", T_F3, plan_ms), C("min_ms", T_F3, min_ms),
-    C("median_ms", T_F3, median_ms), C("mean_ms", T_F3, mean_ms),
-    C("stddev_ms", T_F3, stddev_ms), C("reps", T_INT, reps),
-    C("gflops", T_F3, gflops),   C("workspace_bytes", T_SIZE, workspace),
-    C("max_abs_err", T_G, max_abs), C("max_rel_err", T_G, max_rel),
+#define C(n, t, f)                                                             \
+    {                                                                          \
+        n, t, offsetof(row, f)                                                 \
+    }
+    C("algo", T_STR, algo),
+    C("impl", T_CHARS, impl),
+    C("name", T_CHARS, p.name),
+    C("desc", T_CHARS, desc),
+    C("n", T_INT, p.n),
+    C("g", T_INT, p.g),
+    C("ic", T_INT, p.ic),
+    C("ih", T_INT, p.ih),
+    C("iw", T_INT, p.iw),
+    C("oc", T_INT, p.oc),
+    C("oh", T_INT, p.oh),
+    C("ow", T_INT, p.ow),
+    C("kh", T_INT, p.kh),
+    C("kw", T_INT, p.kw),
+    C("sh", T_INT, p.sh),
+    C("sw", T_INT, p.sw),
+    C("pt", T_INT, p.pt),
+    C("pb", T_INT, p.pb),
+    C("pl", T_INT, p.pl),
+    C("pr", T_INT, p.pr),
+    C("dil_h", T_INT, p.dh),
+    C("dil_w", T_INT, p.dw),
+    C("bias", T_BOOL, p.bias),
+    C("threads", T_INT, threads),
+    C("status", T_STR, status),
+    C("reason", T_CHARS, reason),
+    C("plan_ms", T_F3, plan_ms),
+    C("min_ms", T_F3, min_ms),
+    C("median_ms", T_F3, median_ms),
+    C("mean_ms", T_F3, mean_ms),
+    C("stddev_ms", T_F3, stddev_ms),
+    C("reps", T_INT, reps),
+    C("gflops", T_F3, gflops),
+    C("workspace_bytes", T_SIZE, workspace),
+    C("max_abs_err", T_G, max_abs),
+    C("max_rel_err", T_G, max_rel),
     C("tolerance", T_G, tol),
     /* Beyond DESIGN §7's fixed columns: */
-    C("sgemm_gflops", T_F3, sgemm_gflops), C("sgemm_frac", T_F3, sgemm_frac),
+    C("sgemm_gflops", T_F3, sgemm_gflops),
+    C("sgemm_frac", T_F3, sgemm_frac),
 #undef C
 };
 #define NCOLUMNS (int)(sizeof columns / sizeof columns[0])
@@ -379,11 +425,21 @@ static void csv_row(FILE *f, const row *r)
         const void *at = (const char *)r + columns[i].off;
         if (i) fputc(',', f);
         switch (columns[i].type) {
-        case T_STR: csv_str(f, *(const char *const *)at); break;
-        case T_CHARS: csv_str(f, (const char *)at); break;
-        case T_INT: fprintf(f, "%d", *(const int *)at); break;
-        case T_BOOL: fprintf(f, "%d", *(const bool *)at ? 1 : 0); break;
-        case T_SIZE: fprintf(f, "%zu", *(const size_t *)at); break;
+        case T_STR:
+            csv_str(f, *(const char *const *)at);
+            break;
+        case T_CHARS:
+            csv_str(f, (const char *)at);
+            break;
+        case T_INT:
+            fprintf(f, "%d", *(const int *)at);
+            break;
+        case T_BOOL:
+            fprintf(f, "%d", *(const bool *)at ? 1 : 0);
+            break;
+        case T_SIZE:
+            fprintf(f, "%zu", *(const size_t *)at);
+            break;
         case T_F3:
         case T_G: {
             double d = *(const double *)at;
@@ -534,8 +590,9 @@ static conv_status time_runs(const opts *o, const conv_algo *a, conv_plan *pl,
         var += (d->times[i] - mean) * (d->times[i] - mean);
     r->reps = reps;
     r->min_ms = d->times[0];
-    r->median_ms = reps % 2 ? d->times[reps / 2]
-                            : 0.5 * (d->times[reps / 2 - 1] + d->times[reps / 2]);
+    r->median_ms = reps % 2
+                       ? d->times[reps / 2]
+                       : 0.5 * (d->times[reps / 2 - 1] + d->times[reps / 2]);
     r->mean_ms = mean;
     r->stddev_ms = reps > 1 ? sqrt(var / (reps - 1)) : 0;
     r->gflops = (double)conv_flops(&d->p) / (r->median_ms * 1e6);
@@ -546,7 +603,8 @@ static const char *status_name(conv_status s)
 {
     static const char *names[] = {"OK", "INVALID", "UNSUPPORTED", "NOMEM",
                                   "BACKEND"};
-    return names[s];
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s]
+                                                        : "UNKNOWN STATUS";
 }
 
 static void run_one(const opts *o, bool timed, const conv_algo *a,
@@ -569,20 +627,22 @@ static void run_one(const opts *o, bool timed, const conv_algo *a,
     if (st != CONV_OK) {
         /* A plan over the workspace cap is a "can't", not a "wrong". */
         r->status = st == CONV_NOMEM || st == CONV_UNSUPPORTED ? "UNSUPPORTED"
-                                                              : "ERROR";
+                                                               : "ERROR";
         snprintf(r->reason, sizeof r->reason, "plan: %s: %s", status_name(st),
                  why[0] ? why : "no reason given");
         a->destroy(pl);
         return;
     }
-    if (a->impl && a->impl(pl)) snprintf(r->impl, sizeof r->impl, "%s", a->impl(pl));
+    if (a->impl && a->impl(pl))
+        snprintf(r->impl, sizeof r->impl, "%s", a->impl(pl));
     r->workspace = a->workspace_bytes(pl);
     const size_t ye = conv_y_elems(&d->p);
     for (size_t i = 0; i < ye; i++) d->y[i] = NAN;
     /* A layout-native algorithm converts outside execute() and the timing. */
     if (a->load_input && (st = a->load_input(pl, d->x)) != CONV_OK) {
         r->status = "ERROR";
-        snprintf(r->reason, sizeof r->reason, "load_input: %s", status_name(st));
+        snprintf(r->reason, sizeof r->reason, "load_input: %s",
+                 status_name(st));
         goto cleanup;
     }
     st = a->execute(pl, d->x, d->y);
@@ -598,8 +658,9 @@ static void run_one(const opts *o, bool timed, const conv_algo *a,
     if (!(r->max_rel <= r->tol)) {
         r->status = "FAILED";
         snprintf(r->reason, sizeof r->reason,
-                 bit_exact ? "not bit-exact under int fill (max_abs_err %.3g)"
-                           : "max_rel_err %.3g over tolerance (max_abs_err %.3g)",
+                 bit_exact
+                     ? "not bit-exact under int fill (max_abs_err %.3g)"
+                     : "max_rel_err %.3g over tolerance (max_abs_err %.3g)",
                  bit_exact ? r->max_abs : r->max_rel, r->max_abs);
         goto cleanup;
     }
@@ -626,9 +687,9 @@ static void init_row(row *r, const char *algo, const conv_shape *s, int threads)
         conv_desc_format(&s->p, r->desc, sizeof r->desc);
     else
         snprintf(r->desc, sizeof r->desc, "%s", s->text);
-    double *nan_fields[] = {&r->plan_ms, &r->min_ms, &r->median_ms,
-                            &r->mean_ms, &r->stddev_ms, &r->gflops,
-                            &r->max_abs, &r->max_rel, &r->tol,
+    double *nan_fields[] = {&r->plan_ms,      &r->min_ms,    &r->median_ms,
+                            &r->mean_ms,      &r->stddev_ms, &r->gflops,
+                            &r->max_abs,      &r->max_rel,   &r->tol,
                             &r->sgemm_gflops, &r->sgemm_frac};
     for (size_t i = 0; i < sizeof nan_fields / sizeof *nan_fields; i++)
         *nan_fields[i] = NAN;
@@ -641,8 +702,8 @@ static void print_row(const row *r)
     if (!isnan(r->median_ms)) snprintf(ms, sizeof ms, "%.3f", r->median_ms);
     if (!isnan(r->gflops)) snprintf(gf, sizeof gf, "%.2f", r->gflops);
     const bool ok = !strcmp(r->status, "PASSED");
-    printf("%-14s %-11s %10s %9s %9s  %s  %s%s%s\n", r->algo, r->status, ms,
-           gf, err, r->p.name[0] ? r->p.name : r->desc, ok ? "[" : "-- ",
+    printf("%-14s %-11s %10s %9s %9s  %s  %s%s%s\n", r->algo, r->status, ms, gf,
+           err, r->p.name[0] ? r->p.name : r->desc, ok ? "[" : "-- ",
            ok ? r->impl : r->reason, ok ? "]" : "");
 }
 
@@ -658,7 +719,8 @@ static int run_rows(opts *o, int argc, char **argv, bool timed)
                     .workspace_cap = o->ws_cap,
                     .fft_effort = o->effort,
                     .fft_wisdom = o->wisdom[0] ? o->wisdom : NULL};
-    double yardstick = timed || o->csv ? conv_sgemm_gflops(1024, 1024, 1024, 100) : 0;
+    double yardstick =
+        timed || o->csv ? conv_sgemm_gflops(1024, 1024, 1024, 100) : 0;
     if (o->cold_cache && !cold_buf) {
         cold_buf = calloc(COLD_BYTES, 1);
         if (!cold_buf) {
@@ -694,7 +756,8 @@ static int run_rows(opts *o, int argc, char **argv, bool timed)
                 snprintf(r->reason, sizeof r->reason, "%s", s->why);
             else if (!have_data) {
                 r->status = "ERROR";
-                snprintf(r->reason, sizeof r->reason, "out of memory for tensors");
+                snprintf(r->reason, sizeof r->reason,
+                         "out of memory for tensors");
             } else {
                 run_one(o, timed, o->algos[k], &d, &ctx, r);
             }
@@ -702,8 +765,12 @@ static int run_rows(opts *o, int argc, char **argv, bool timed)
         double sg = NAN;
         if (have_data && timed && o->sgemm_ref) {
             const conv_problem *p = &s->p;
-            sg = conv_sgemm_gflops(p->oc / p->g, p->n * p->oh * p->ow,
-                                   p->ic / p->g * p->kh * p->kw, 50);
+            /* N and K in int64: with a large --mem-cap they pass INT_MAX,
+             * and conv_sgemm_gflops() then returns 0 (no reference). */
+            const long long gn = (long long)p->n * p->oh * p->ow,
+                            gk = (long long)(p->ic / p->g) * p->kh * p->kw;
+            if (gn <= INT_MAX && gk <= INT_MAX)
+                sg = conv_sgemm_gflops(p->oc / p->g, (int)gn, (int)gk, 50);
         }
         if (progress) fprintf(stderr, "\r%78s\r", "");
         for (int k = 0; k < o->nalgos; k++) {
@@ -712,9 +779,10 @@ static int run_rows(opts *o, int argc, char **argv, bool timed)
                 r->sgemm_gflops = sg;
                 r->sgemm_frac = r->gflops / sg;
             }
-            int c = !strcmp(r->status, "PASSED") ? 0
-                    : !strcmp(r->status, "FAILED") ? 1
-                    : !strcmp(r->status, "UNSUPPORTED") ? 2 : 3;
+            int c = !strcmp(r->status, "PASSED")        ? 0
+                    : !strcmp(r->status, "FAILED")      ? 1
+                    : !strcmp(r->status, "UNSUPPORTED") ? 2
+                                                        : 3;
             counts[c]++;
             if (!o->quiet) print_row(r);
             if (csv.f) csv_row(csv.f, r);
@@ -725,8 +793,9 @@ static int run_rows(opts *o, int argc, char **argv, bool timed)
     free(d.times);
     printf("%s: %d rows: %d passed, %d failed, %d unsupported, %d errors "
            "(%d threads, fill %s, BLAS core %s)\n",
-           timed ? "bench" : "verify", counts[0] + counts[1] + counts[2] + counts[3],
-           counts[0], counts[1], counts[2], counts[3], o->threads,
+           timed ? "bench" : "verify",
+           counts[0] + counts[1] + counts[2] + counts[3], counts[0], counts[1],
+           counts[2], counts[3], o->threads,
            o->fill == CONV_FILL_INT ? "int" : "real", conv_blas_core());
     if (o->csv) {
         char err[512];
@@ -749,7 +818,8 @@ static int run_exec(opts *o)
     float *x = NULL, *w = NULL, *b = NULL, *y = NULL;
     conv_plan *pl = NULL;
     int rc = CONV_EXIT_USAGE;
-    if (o->nalgos != 1) return usage_error("exec: give exactly one --algo%s", "", "");
+    if (o->nalgos != 1)
+        return usage_error("exec: give exactly one --algo%s", "", "");
     if (o->shapes.n != 1)
         return usage_error("exec: give exactly one --desc%s", "", "");
     if (o->shapes.v[0].st != CONV_OK) {
@@ -757,15 +827,18 @@ static int run_exec(opts *o)
         return CONV_EXIT_UNSUPPORTED;
     }
     if (!o->input || !o->weights || !o->output)
-        return usage_error("exec: --input, --weights and --output are required%s", "", "");
+        return usage_error(
+            "exec: --input, --weights and --output are required%s", "", "");
     const conv_algo *a = o->algos[0];
-    conv_problem p = o->shapes.v[0].p;
-    if (o->mb) p.n = o->mb;
+    conv_problem p = o->shapes.v[0].p; /* --mb already applied in main() */
     p.bias = o->bias_path != NULL;
     const bool d1 = p.is_1d;
-    size_t xd[4] = {(size_t)p.n, (size_t)p.ic, d1 ? (size_t)p.iw : (size_t)p.ih, (size_t)p.iw};
-    size_t wd[4] = {(size_t)p.oc, (size_t)(p.ic / p.g), d1 ? (size_t)p.kw : (size_t)p.kh, (size_t)p.kw};
-    size_t yd[4] = {(size_t)p.n, (size_t)p.oc, d1 ? (size_t)p.ow : (size_t)p.oh, (size_t)p.ow};
+    size_t xd[4] = {(size_t)p.n, (size_t)p.ic, d1 ? (size_t)p.iw : (size_t)p.ih,
+                    (size_t)p.iw};
+    size_t wd[4] = {(size_t)p.oc, (size_t)(p.ic / p.g),
+                    d1 ? (size_t)p.kw : (size_t)p.kh, (size_t)p.kw};
+    size_t yd[4] = {(size_t)p.n, (size_t)p.oc, d1 ? (size_t)p.ow : (size_t)p.oh,
+                    (size_t)p.ow};
     size_t bd[1] = {(size_t)p.oc};
     const int nd = d1 ? 3 : 4;
     if (conv_npy_read(o->input, nd, xd, &x, err, sizeof err) ||
@@ -775,10 +848,12 @@ static int run_exec(opts *o)
         goto cleanup;
     }
     char why[256] = "";
-    conv_ctx ctx = {.threads = o->threads, .workspace_cap = o->ws_cap,
+    conv_ctx ctx = {.threads = o->threads,
+                    .workspace_cap = o->ws_cap,
                     .fft_effort = o->effort,
                     .fft_wisdom = o->wisdom[0] ? o->wisdom : NULL,
-                    .why = why, .why_len = sizeof why};
+                    .why = why,
+                    .why_len = sizeof why};
     conv_status st = a->supports(&p, why, sizeof why);
     if (st == CONV_OK) st = a->plan(&p, w, b, &ctx, &pl);
     if (st != CONV_OK) {
@@ -815,7 +890,8 @@ cleanup:
     return rc;
 }
 
-/* ---- list ----------------------------------------------------------------- */
+/* ---- list -----------------------------------------------------------------
+ */
 
 static int run_list(opts *o)
 {
@@ -850,22 +926,26 @@ static int run_list(opts *o)
  * the user did not choose, re-run ourselves with OPENBLAS_CORETYPE set: the
  * library reads it only when it loads. */
 static const struct blas_tier {
-    const char *coretype;  /* what we ask for */
-    const char *needs[4];  /* CPU features it needs */
-    const char *good[4];   /* cores already at least as fast */
+    const char *coretype; /* what we ask for */
+    const char *needs[4]; /* CPU features it needs */
+    const char *good[4];  /* cores already at least as fast */
 } blas_tiers[] = {
-    {"SkylakeX", {"avx512f", "avx512bw", "avx512vl", "avx512dq"},
+    {"SkylakeX",
+     {"avx512f", "avx512bw", "avx512vl", "avx512dq"},
      {"SkylakeX", "CooperLake", "SapphireRapids", NULL}},
-    {"Haswell", {"avx2", "fma", NULL},
+    {"Haswell",
+     {"avx2", "fma", NULL},
      {"Haswell", "Zen", "SkylakeX", "CooperLake"}},
 };
 
 static bool cpu_has(const char *feature)
 {
-#define F(x) if (!strcmp(feature, #x)) return __builtin_cpu_supports(#x);
-    F(avx512f) F(avx512bw) F(avx512vl) F(avx512dq) F(avx2) F(fma)
+#define F(x)                                                                   \
+    if (!strcmp(feature, #x)) return __builtin_cpu_supports(#x);
+    F(avx512f)
+    F(avx512bw) F(avx512vl) F(avx512dq) F(avx2) F(fma)
 #undef F
-    return false;
+        return false;
 }
 
 /* Idle OpenBLAS workers spin for 2^28 cycles by default and then compete
@@ -905,13 +985,14 @@ static void fix_blas_env(char **argv)
 #endif
 }
 
-/* ---- main ----------------------------------------------------------------- */
+/* ---- main -----------------------------------------------------------------
+ */
 
 static const struct command {
     const char *name;
     int kind; /* 0 list, 1 verify, 2 bench, 3 exec, 4 gbench */
-} commands[] = {{"list", 0}, {"verify", 1}, {"bench", 2}, {"exec", 3},
-                {"gbench", 4}};
+} commands[] = {
+    {"list", 0}, {"verify", 1}, {"bench", 2}, {"exec", 3}, {"gbench", 4}};
 
 int main(int argc, char **argv)
 {
@@ -930,8 +1011,12 @@ int main(int argc, char **argv)
         if (!strcmp(argv[1], commands[i].name)) kind = commands[i].kind;
     if (kind < 0) return usage_error("unknown command '%s'%s", argv[1], "");
 
-    opts o = {.threads = omp_get_num_procs(), .seed = 1, .min_ms = 200,
-              .min_reps = 5, .bias = 1, .ws_cap = 2 * GIB,
+    opts o = {.threads = omp_get_num_procs(),
+              .seed = 1,
+              .min_ms = 200,
+              .min_reps = 5,
+              .bias = 1,
+              .ws_cap = 2 * GIB,
               .mem_cap = 8 * GIB};
     default_wisdom(o.wisdom, sizeof o.wisdom);
     int rc = parse_opts(&o, argc - 2, argv + 2, kind == 3);
@@ -950,10 +1035,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < o.shapes.n; i++) {
         conv_problem *p = &o.shapes.v[i].p;
         if (o.mb) p->n = o.mb;
-        if (!strstr(p->name, "sweep")) p->bias = o.bias;
+        if (!o.shapes.v[i].random_bias) p->bias = o.bias;
         /* --mb and sizes can push a problem over the memory cap. */
         char err[512];
-        if (o.shapes.v[i].st == CONV_OK && kind != 3 &&
+        if (o.shapes.v[i].st == CONV_OK &&
             conv_problem_check(p, o.mem_cap, err, sizeof err)) {
             rc = usage_error("%s: %s", o.shapes.v[i].text, err);
             goto done;
@@ -964,16 +1049,19 @@ int main(int argc, char **argv)
     } else if (kind == 3) {
         rc = run_exec(&o);
     } else if (!o.shapes.n) {
-        rc = usage_error("no problems: give --desc, --shapes or --sweep%s", "", "");
+        rc = usage_error("no problems: give --desc, --shapes or --sweep%s", "",
+                         "");
     } else if (kind == 4) {
-        conv_ctx ctx = {.threads = o.threads, .workspace_cap = o.ws_cap,
+        conv_ctx ctx = {.threads = o.threads,
+                        .workspace_cap = o.ws_cap,
                         .fft_effort = o.effort,
                         .fft_wisdom = o.wisdom[0] ? o.wisdom : NULL};
-        rc = conv_gbench_run ? conv_gbench_run(o.algos, o.nalgos, &o.shapes,
-                                               &ctx, o.fill, o.seed,
-                                               o.rest_argc, o.rest_argv)
-                             : usage_error("gbench: built without Google "
-                                           "Benchmark%s", "", "");
+        rc = conv_gbench_run
+                 ? conv_gbench_run(o.algos, o.nalgos, &o.shapes, &ctx, o.fill,
+                                   o.seed, o.rest_argc, o.rest_argv)
+                 : usage_error("gbench: built without Google "
+                               "Benchmark%s",
+                               "", "");
     } else {
         rc = run_rows(&o, argc, argv, kind == 2);
     }

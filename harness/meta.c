@@ -56,8 +56,8 @@ static void cpuinfo(const char *key, char *out, size_t len)
 static void git_commit(char *out, size_t len)
 {
     snprintf(out, len, "unknown");
-    FILE *p = popen("git -C '" CONV_SOURCE_DIR "' rev-parse HEAD 2>/dev/null",
-                    "r");
+    FILE *p =
+        popen("git -C '" CONV_SOURCE_DIR "' rev-parse HEAD 2>/dev/null", "r");
     if (!p) return;
     char buf[64];
     if (fgets(buf, sizeof buf, p)) {
@@ -68,20 +68,19 @@ static void git_commit(char *out, size_t len)
 }
 
 conv_status conv_meta_write(const char *csv_path, int argc, char **argv,
-                            int threads, double sgemm_gflops,
-                            const char *fill, unsigned long long seed,
-                            char *err, size_t len)
+                            int threads, double sgemm_gflops, const char *fill,
+                            unsigned long long seed, char *err, size_t len)
 {
-    char path[4096], tmp[4200], model[256], flags[4096], commit[64],
-        date[64], cmd[4096] = "", buf[256];
+    char path[4096], tmp[4200], model[256], flags[4096], commit[64], date[64],
+        cmd[4096] = "", buf[256];
     snprintf(path, sizeof path, "%s.meta.json", csv_path);
     snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
     int fd = conv_mkstemp(tmp);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         if (fd >= 0) close(fd), unlink(tmp);
-        return conv_why(err, len, CONV_INVALID, "%s: cannot create: %s",
-                        path, strerror(errno));
+        return conv_why(err, len, CONV_INVALID, "%s: cannot create: %s", path,
+                        strerror(errno));
     }
     cpuinfo("model name", model, sizeof model);
     cpuinfo("flags", flags, sizeof flags);
@@ -114,8 +113,8 @@ conv_status conv_meta_write(const char *csv_path, int argc, char **argv,
 #endif
 #ifdef CONV_HAVE_DNNL
     const dnnl_version_t *dv = dnnl_version();
-    snprintf(buf, sizeof buf, "%d.%d.%d (%s)", dv->major, dv->minor,
-             dv->patch, dv->hash);
+    snprintf(buf, sizeof buf, "%d.%d.%d (%s)", dv->major, dv->minor, dv->patch,
+             dv->hash);
     put_str(f, "dnnl_version", buf, false);
 #else
     put_str(f, "dnnl_version", "not built", false);

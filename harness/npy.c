@@ -56,8 +56,7 @@ conv_status conv_npy_read(const char *path, int ndim, const size_t *dims,
         goto cleanup;
     }
     if (hl > MAX_HEADER) {
-        conv_why(err, len, st, "%s: header of %zu bytes is too long", path,
-                 hl);
+        conv_why(err, len, st, "%s: header of %zu bytes is too long", path, hl);
         goto cleanup;
     }
     h = malloc(hl + 1);
@@ -122,8 +121,8 @@ conv_status conv_npy_read(const char *path, int ndim, const size_t *dims,
         goto cleanup;
     }
     if (fread(v, sizeof *v, count, f) != count) {
-        conv_why(err, len, st, "%s: truncated data (expected %zu floats)",
-                 path, count);
+        conv_why(err, len, st, "%s: truncated data (expected %zu floats)", path,
+                 count);
         goto cleanup;
     }
     if (fgetc(f) != EOF) {
@@ -161,10 +160,17 @@ conv_status conv_npy_write(const char *path, int ndim, const size_t *dims,
         return conv_why(err, len, CONV_INVALID, "%s: path too long", path);
     int fd = conv_mkstemp(tmp);
     if (fd < 0)
-        return conv_why(err, len, CONV_INVALID, "%s: cannot create: %s",
-                        path, strerror(errno));
+        return conv_why(err, len, CONV_INVALID, "%s: cannot create: %s", path,
+                        strerror(errno));
     FILE *f = fdopen(fd, "wb");
-    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+    unsigned char pre[10] = {0x93,
+                             'N',
+                             'U',
+                             'M',
+                             'P',
+                             'Y',
+                             1,
+                             0,
                              (unsigned char)(k & 0xff),
                              (unsigned char)(k >> 8)};
     if (!f) {

@@ -124,11 +124,6 @@ conv_status conv_shapes_load(conv_shape_list *l, const char *name,
     return st;
 }
 
-void conv_shapes_set_mb(conv_shape_list *l, int mb)
-{
-    for (int i = 0; i < l->n; i++) l->v[i].p.n = mb;
-}
-
 void conv_shapes_free(conv_shape_list *l)
 {
     free(l->v);
@@ -203,6 +198,7 @@ conv_status conv_shapes_sweep(conv_shape_list *l, int count,
             snprintf(p->name, sizeof p->name, "sweep%llu:%d", seed, i);
         } while (conv_problem_check(p, mem_cap, NULL, 0) != CONV_OK);
         sh->st = CONV_OK;
+        sh->random_bias = true;
         conv_desc_format(p, sh->text, sizeof sh->text);
     }
     return CONV_OK;

@@ -22,10 +22,10 @@ void conv_reference(const conv_problem *p, const float *x, const float *w,
                     for (int c = 0; c < icg; c++)
                         for (int i = 0; i < p->kh; i++)
                             for (int j = 0; j < p->kw; j++) {
-                                long ih = (long)r * p->sh - p->pt +
-                                          (long)i * p->dh;
-                                long iw = (long)q * p->sw - p->pl +
-                                          (long)j * p->dw;
+                                long ih =
+                                    (long)r * p->sh - p->pt + (long)i * p->dh;
+                                long iw =
+                                    (long)q * p->sw - p->pl + (long)j * p->dw;
                                 if (ih < 0 || ih >= p->ih || iw < 0 ||
                                     iw >= p->iw)
                                     continue;
@@ -35,14 +35,15 @@ void conv_reference(const conv_problem *p, const float *x, const float *w,
                                                ih) *
                                                   p->iw +
                                               iw];
-                                double wv = w[(((size_t)o * icg + c) * p->kh +
-                                               i) *
-                                                  p->kw +
-                                              j];
+                                double wv =
+                                    w[(((size_t)o * icg + c) * p->kh + i) *
+                                          p->kw +
+                                      j];
                                 s += xv * wv;
                                 m += fabs(xv * wv);
                             }
-                    size_t at = (((size_t)n * p->oc + o) * p->oh + r) * p->ow + q;
+                    size_t at =
+                        (((size_t)n * p->oc + o) * p->oh + r) * p->ow + q;
                     if (y) y[at] = s;
                     if (mag) mag[at] = m;
                 }

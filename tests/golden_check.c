@@ -80,9 +80,11 @@ int main(int argc, char **argv)
     /* The golden data is float64 rounded to float32: allow one rounding on
      * top of the algorithm's own tolerance. */
     double tol = e->algo->tolerance + 1e-7;
-    printf("%-14s %-28s rel_err %.3g (reference %.3g, tolerance %.3g)\n",
-           argv[4], argv[2] + (strrchr(argv[2], '/') ? strrchr(argv[2], '/') - argv[2] + 1 : 0),
-           algo_err, ref_err, tol);
+    printf(
+        "%-14s %-28s rel_err %.3g (reference %.3g, tolerance %.3g)\n", argv[4],
+        argv[2] +
+            (strrchr(argv[2], '/') ? strrchr(argv[2], '/') - argv[2] + 1 : 0),
+        algo_err, ref_err, tol);
     rc = algo_err <= tol && ref_err <= 1e-7 ? 0 : 1;
     goto done;
 fail:

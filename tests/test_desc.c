@@ -63,11 +63,11 @@ static const struct {
 
 static int check_fields(const conv_problem *p, const int *v, const char *d)
 {
-    const int got[19] = {p->n,  p->g,  p->ic, p->ih, p->iw, p->oc, p->oh,
-                         p->ow, p->kh, p->kw, p->sh, p->sw, p->pt, p->pb,
+    const int got[19] = {p->n,  p->g,  p->ic, p->ih, p->iw,   p->oc, p->oh,
+                         p->ow, p->kh, p->kw, p->sh, p->sw,   p->pt, p->pb,
                          p->pl, p->pr, p->dh, p->dw, p->is_1d};
-    static const char *names[19] = {"n",  "g",  "ic", "ih", "iw", "oc", "oh",
-                                    "ow", "kh", "kw", "sh", "sw", "pt", "pb",
+    static const char *names[19] = {"n",  "g",  "ic", "ih", "iw",   "oc", "oh",
+                                    "ow", "kh", "kw", "sh", "sw",   "pt", "pb",
                                     "pl", "pr", "dh", "dw", "is_1d"};
     int bad_fields = 0;
     for (int i = 0; i < 19; i++)
@@ -115,8 +115,8 @@ int main(void)
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++, checks++) {
         err[0] = 0;
-        conv_status st = conv_desc_parse(bad[i].desc, 1ull << 33, &p, err,
-                                         sizeof err);
+        conv_status st =
+            conv_desc_parse(bad[i].desc, 1ull << 33, &p, err, sizeof err);
         if (st != CONV_INVALID || !strstr(err, bad[i].names)) {
             printf("FAIL '%s': status %d, message '%s' should name '%s'\n",
                    bad[i].desc, st, err, bad[i].names);
