@@ -29,18 +29,33 @@ static void fill(float *v, size_t count, uint64_t seed, uint64_t tensor,
  * must be an integer below 2^24, so that any summation order in fp32 is
  * exact. With K taps per output, |sum| <= K * rx * rw + rb: ranges start at
  * [-32, 32] and shrink until that bound holds. */
-void conv_fill_tensors(const conv_problem *p, conv_fill mode,
-                       unsigned long long seed, float *x, float *w, float *b)
+/* Integer ranges for x and w: from [-32, 32] down until the bound holds;
+ * false when even [-1, 1] cannot keep the sums exact. */
+static bool int_ranges(const conv_problem *p, int *rx, int *rw)
 {
     const int64_t taps = (int64_t)(p->ic / p->g) * p->kh * p->kw;
     const int64_t limit = (1 << 24) - 64;
-    int rx = 32, rw = 32;
-    while (taps * rx * rw > limit && (rx > 1 || rw > 1)) {
-        if (rx >= rw)
-            rx /= 2;
+    *rx = *rw = 32;
+    while (taps * *rx * *rw > limit && (*rx > 1 || *rw > 1)) {
+        if (*rx >= *rw)
+            *rx /= 2;
         else
-            rw /= 2;
+            *rw /= 2;
     }
+    return taps * *rx * *rw <= limit;
+}
+
+bool conv_fill_is_exact(const conv_problem *p)
+{
+    int rx, rw;
+    return int_ranges(p, &rx, &rw);
+}
+
+void conv_fill_tensors(const conv_problem *p, conv_fill mode,
+                       unsigned long long seed, float *x, float *w, float *b)
+{
+    int rx, rw;
+    int_ranges(p, &rx, &rw);
     fill(x, conv_x_elems(p), seed, 1, mode, rx);
     fill(w, conv_w_elems(p), seed, 2, mode, rw);
     if (p->bias && b) fill(b, (size_t)p->oc, seed, 3, mode, 32);

@@ -64,6 +64,9 @@ typedef enum conv_fill { CONV_FILL_INT = 0, CONV_FILL_REAL } conv_fill;
  * as in conv.h; b may be NULL when !p->bias. */
 void conv_fill_tensors(const conv_problem *p, conv_fill mode,
                        unsigned long long seed, float *x, float *w, float *b);
+/* Whether int fill keeps every fp32 partial sum of p exact (false only past
+ * 2^24 taps per output); bit-exactness is demanded only then. */
+bool conv_fill_is_exact(const conv_problem *p);
 
 /* ---- npy (npy.c) ------------------------------------------------------- */
 /* Reads a float32 C-order .npy whose shape must equal dims[0..ndim). */

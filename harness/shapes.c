@@ -98,9 +98,10 @@ conv_status conv_shapes_load(conv_shape_list *l, const char *name,
             if (tl) {
                 tok[tl] = 0;
                 tl = 0;
-                if (conv_shapes_add_desc(l, tok, mem_cap, why, sizeof why)) {
-                    st = conv_why(err, len, CONV_INVALID, "%s:%d: %s", path,
-                                  line, why);
+                conv_status a =
+                    conv_shapes_add_desc(l, tok, mem_cap, why, sizeof why);
+                if (a) {
+                    st = conv_why(err, len, a, "%s:%d: %s", path, line, why);
                     break;
                 }
             }
