@@ -72,6 +72,24 @@ size_t conv_y_elems(const conv_problem *p)
     return (size_t)p->n * p->oc * p->oh * p->ow;
 }
 
+int conv_tensor_dims(const conv_problem *p, conv_tensor t, size_t dims[4])
+{
+    const size_t table[][4] = {
+        [CONV_X] = {p->n, p->ic, p->ih, p->iw},
+        [CONV_W] = {p->oc, p->ic / p->g, p->kh, p->kw},
+        [CONV_B] = {p->oc},
+        [CONV_Y] = {p->n, p->oc, p->oh, p->ow},
+    };
+    if (t == CONV_B) {
+        dims[0] = table[t][0];
+        return 1;
+    }
+    int k = 0;
+    for (int i = 0; i < 4; i++)
+        if (i != 2 || !p->is_1d) dims[k++] = table[t][i];
+    return k;
+}
+
 /* a*b*c*d in uint64 with overflow detection. */
 static bool mul4(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t *out)
 {

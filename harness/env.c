@@ -69,3 +69,15 @@ conv_status conv_file_commit(FILE *f, const char *tmp, const char *path,
     return conv_why(err, len, CONV_INVALID, "%s: cannot write: %s", path,
                     strerror(e));
 }
+
+conv_status conv_run_once(const conv_algo *a, conv_plan *pl, const float *x,
+                          float *y, const char **step)
+{
+    conv_status st = CONV_OK;
+    *step = "load_input";
+    if (a->load_input && (st = a->load_input(pl, x)) != CONV_OK) return st;
+    *step = "execute";
+    if ((st = a->execute(pl, x, y)) != CONV_OK) return st;
+    *step = "store_output";
+    return a->store_output ? a->store_output(pl, y) : CONV_OK;
+}

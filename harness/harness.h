@@ -31,6 +31,10 @@ conv_status conv_problem_check(const conv_problem *p, size_t mem_cap, char *err,
 size_t conv_x_elems(const conv_problem *p);
 size_t conv_w_elems(const conv_problem *p);
 size_t conv_y_elems(const conv_problem *p);
+/* The .npy shape of a tensor: (N, C, [H,] W) for x and y, (OC, IC/G, [KH,]
+ * KW) for w, (OC) for b; 1D problems drop the H axis. Returns the rank. */
+typedef enum conv_tensor { CONV_X, CONV_W, CONV_B, CONV_Y } conv_tensor;
+int conv_tensor_dims(const conv_problem *p, conv_tensor t, size_t dims[4]);
 
 /* ---- shape lists (shapes.c) -------------------------------------------- */
 typedef struct conv_shape {
@@ -87,6 +91,11 @@ conv_status conv_file_commit(FILE *f, const char *tmp, const char *path,
                              char *err, size_t len);
 
 /* ---- BLAS environment (env.c) ------------------------------------------- */
+/* One verified run: load_input (if the algorithm has it), execute,
+ * store_output. *step names the step that failed. */
+conv_status conv_run_once(const conv_algo *a, conv_plan *pl, const float *x,
+                          float *y, const char **step);
+
 /* Sets the thread count of OpenMP, OpenBLAS and oneDNN at once (and turns
  * off oneDNN's primitive cache so plan_ms stays honest). */
 void conv_set_threads(int threads);

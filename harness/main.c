@@ -490,6 +490,17 @@ static int csv_close(csv_out *c, const char *path, bool keep)
     return 0;
 }
 
+/* The run settings every plan() gets; why may be NULL. */
+static conv_ctx make_ctx(const opts *o, char *why, size_t len)
+{
+    return (conv_ctx){.threads = o->threads,
+                      .workspace_cap = o->ws_cap,
+                      .fft_effort = o->effort,
+                      .fft_wisdom = o->wisdom[0] ? o->wisdom : NULL,
+                      .why = why,
+                      .why_len = len};
+}
+
 /* ---- one algorithm on one problem --------------------------------------- */
 
 typedef struct problem_data {
@@ -640,17 +651,10 @@ static void run_one(const opts *o, bool timed, const conv_algo *a,
     const size_t ye = conv_y_elems(&d->p);
     for (size_t i = 0; i < ye; i++) d->y[i] = NAN;
     /* A layout-native algorithm converts outside execute() and the timing. */
-    if (a->load_input && (st = a->load_input(pl, d->x)) != CONV_OK) {
+    const char *step;
+    if ((st = conv_run_once(a, pl, d->x, d->y, &step)) != CONV_OK) {
         r->status = "ERROR";
-        snprintf(r->reason, sizeof r->reason, "load_input: %s",
-                 status_name(st));
-        goto cleanup;
-    }
-    st = a->execute(pl, d->x, d->y);
-    if (st == CONV_OK && a->store_output) st = a->store_output(pl, d->y);
-    if (st != CONV_OK) {
-        r->status = "ERROR";
-        snprintf(r->reason, sizeof r->reason, "execute: %s", status_name(st));
+        snprintf(r->reason, sizeof r->reason, "%s: %s", step, status_name(st));
         goto cleanup;
     }
     const bool bit_exact =
@@ -717,10 +721,7 @@ static int run_rows(opts *o, int argc, char **argv, bool timed)
     problem_data d = {0};
     csv_out csv = {0};
     if (o->csv && (rc = csv_open(&csv, o->csv))) return rc;
-    conv_ctx ctx = {.threads = o->threads,
-                    .workspace_cap = o->ws_cap,
-                    .fft_effort = o->effort,
-                    .fft_wisdom = o->wisdom[0] ? o->wisdom : NULL};
+    conv_ctx ctx = make_ctx(o, NULL, 0);
     double yardstick =
         timed || o->csv ? conv_sgemm_gflops(1024, 1024, 1024, 100) : 0;
     if (o->cold_cache && !cold_buf) {
@@ -834,15 +835,11 @@ static int run_exec(opts *o)
     const conv_algo *a = o->algos[0];
     conv_problem p = o->shapes.v[0].p; /* --mb already applied in main() */
     p.bias = o->bias_path != NULL;
-    const bool d1 = p.is_1d;
-    size_t xd[4] = {(size_t)p.n, (size_t)p.ic, d1 ? (size_t)p.iw : (size_t)p.ih,
-                    (size_t)p.iw};
-    size_t wd[4] = {(size_t)p.oc, (size_t)(p.ic / p.g),
-                    d1 ? (size_t)p.kw : (size_t)p.kh, (size_t)p.kw};
-    size_t yd[4] = {(size_t)p.n, (size_t)p.oc, d1 ? (size_t)p.ow : (size_t)p.oh,
-                    (size_t)p.ow};
-    size_t bd[1] = {(size_t)p.oc};
-    const int nd = d1 ? 3 : 4;
+    size_t xd[4], wd[4], yd[4], bd[4];
+    const int nd = conv_tensor_dims(&p, CONV_X, xd);
+    conv_tensor_dims(&p, CONV_W, wd);
+    conv_tensor_dims(&p, CONV_Y, yd);
+    conv_tensor_dims(&p, CONV_B, bd);
     if (conv_npy_read(o->input, nd, xd, &x, err, sizeof err) ||
         conv_npy_read(o->weights, nd, wd, &w, err, sizeof err) ||
         (p.bias && conv_npy_read(o->bias_path, 1, bd, &b, err, sizeof err))) {
@@ -850,12 +847,7 @@ static int run_exec(opts *o)
         goto cleanup;
     }
     char why[256] = "";
-    conv_ctx ctx = {.threads = o->threads,
-                    .workspace_cap = o->ws_cap,
-                    .fft_effort = o->effort,
-                    .fft_wisdom = o->wisdom[0] ? o->wisdom : NULL,
-                    .why = why,
-                    .why_len = sizeof why};
+    conv_ctx ctx = make_ctx(o, why, sizeof why);
     conv_status st = a->supports(&p, why, sizeof why);
     if (st == CONV_OK) st = a->plan(&p, w, b, &ctx, &pl);
     if (st != CONV_OK) {
@@ -872,11 +864,9 @@ static int run_exec(opts *o)
         goto cleanup;
     }
     for (size_t i = 0; i < ye; i++) y[i] = NAN;
-    if (a->load_input) st = a->load_input(pl, x);
-    if (st == CONV_OK) st = a->execute(pl, x, y);
-    if (st == CONV_OK && a->store_output) st = a->store_output(pl, y);
-    if (st != CONV_OK) {
-        fprintf(stderr, "convbench: exec: %s: execute: %s\n", a->name,
+    const char *step;
+    if ((st = conv_run_once(a, pl, x, y, &step)) != CONV_OK) {
+        fprintf(stderr, "convbench: exec: %s: %s: %s\n", a->name, step,
                 status_name(st));
         rc = CONV_EXIT_FAIL;
         goto cleanup;
@@ -946,7 +936,8 @@ static bool cpu_has(const char *feature)
     if (!strcmp(feature, #x)) return __builtin_cpu_supports(#x);
     F(avx512f)
     F(avx512bw)
-    F(avx512vl) F(avx512dq) F(avx2) F(fma)
+    F(avx512vl)
+    F(avx512dq) F(avx2) F(fma)
 #undef F
         return false;
 }
@@ -1055,10 +1046,7 @@ int main(int argc, char **argv)
         rc = usage_error("no problems: give --desc, --shapes or --sweep%s", "",
                          "");
     } else if (kind == 4) {
-        conv_ctx ctx = {.threads = o.threads,
-                        .workspace_cap = o.ws_cap,
-                        .fft_effort = o.effort,
-                        .fft_wisdom = o.wisdom[0] ? o.wisdom : NULL};
+        conv_ctx ctx = make_ctx(&o, NULL, 0);
         rc = conv_gbench_run
                  ? conv_gbench_run(o.algos, o.nalgos, &o.shapes, &ctx, o.fill,
                                    o.seed, o.rest_argc, o.rest_argv)

@@ -43,12 +43,11 @@ int main(int argc, char **argv)
     FILE *bf = fopen(path, "rb");
     p.bias = bf != NULL;
     if (bf) fclose(bf);
-    const bool d1 = p.is_1d;
-    size_t xd[4] = {p.n, p.ic, d1 ? p.iw : p.ih, p.iw};
-    size_t wd[4] = {p.oc, p.ic / p.g, d1 ? p.kw : p.kh, p.kw};
-    size_t yd[4] = {p.n, p.oc, d1 ? p.ow : p.oh, p.ow};
-    size_t bd[1] = {p.oc};
-    const int nd = d1 ? 3 : 4;
+    size_t xd[4], wd[4], yd[4], bd[4];
+    const int nd = conv_tensor_dims(&p, CONV_X, xd);
+    conv_tensor_dims(&p, CONV_W, wd);
+    conv_tensor_dims(&p, CONV_Y, yd);
+    conv_tensor_dims(&p, CONV_B, bd);
     float *x = NULL, *w = NULL, *b = NULL, *gold = NULL, *out = NULL;
     double *ref = NULL, *mag = NULL;
     int rc = 2;
