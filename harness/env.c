@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,4 +81,76 @@ conv_status conv_run_once(const conv_algo *a, conv_plan *pl, const float *x,
     if ((st = a->execute(pl, x, y)) != CONV_OK) return st;
     *step = "store_output";
     return a->store_output ? a->store_output(pl, y) : CONV_OK;
+}
+
+/* ---- the BLAS core ---------------------------------------------------------
+ * OpenBLAS 0.3.21 does not know AMD Zen 4/5, nor CPUs a VM disguises, and
+ * then falls back to Haswell or even Prescott kernels: half the AVX-512 speed
+ * or worse. When the CPU can run a better kernel set than the one picked and
+ * the user did not choose, re-run ourselves with OPENBLAS_CORETYPE set: the
+ * library reads it only when it loads. */
+#ifdef CONV_HAVE_OPENBLAS
+static const struct blas_tier {
+    const char *coretype; /* what we ask for */
+    const char *needs[4]; /* CPU features it needs */
+    const char *good[4];  /* cores already at least as fast */
+} blas_tiers[] = {
+    {"SkylakeX",
+     {"avx512f", "avx512bw", "avx512vl", "avx512dq"},
+     {"SkylakeX", "CooperLake", "SapphireRapids", NULL}},
+    {"Haswell",
+     {"avx2", "fma", NULL},
+     {"Haswell", "Zen", "SkylakeX", "CooperLake"}},
+};
+
+static bool cpu_has(const char *feature)
+{
+#define F(x)                                                                   \
+    if (!strcmp(feature, #x)) return __builtin_cpu_supports(#x);
+    F(avx512f)
+    F(avx512bw)
+    F(avx512vl)
+    F(avx512dq)
+    F(avx2) F(fma)
+#undef F
+        return false;
+}
+
+/* Idle OpenBLAS workers spin for 2^28 cycles by default and then compete
+ * with the OpenMP threads of the next algorithm (or the harness): on 2
+ * cores that turned sub-ms medians into multiples of the scheduler's
+ * time slice. 2^4 cycles lets them sleep at once. */
+#define BLAS_THREAD_TIMEOUT "4"
+
+#endif
+
+void conv_fix_blas_env(char **argv)
+{
+#ifdef CONV_HAVE_OPENBLAS
+    bool changed = false;
+    if (!getenv("OPENBLAS_THREAD_TIMEOUT")) {
+        setenv("OPENBLAS_THREAD_TIMEOUT", BLAS_THREAD_TIMEOUT, 1);
+        changed = true;
+    }
+    const char *core = conv_blas_core();
+    for (size_t t = 0; !getenv("OPENBLAS_CORETYPE") &&
+                       t < sizeof blas_tiers / sizeof blas_tiers[0];
+         t++) {
+        const struct blas_tier *b = &blas_tiers[t];
+        bool can = true, already = false;
+        for (int i = 0; i < 4 && b->needs[i]; i++) can &= cpu_has(b->needs[i]);
+        for (int i = 0; i < 4 && b->good[i]; i++)
+            already |= !strcasecmp(core, b->good[i]);
+        if (!can) continue;
+        if (!already) {
+            setenv("OPENBLAS_CORETYPE", b->coretype, 1);
+            changed = true;
+        }
+        break;
+    }
+    /* The library reads both only when it loads: run ourselves again. */
+    if (changed) execv("/proc/self/exe", argv);
+#else
+    (void)argv;
+#endif
 }

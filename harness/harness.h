@@ -72,6 +72,89 @@ void conv_fill_tensors(const conv_problem *p, conv_fill mode,
  * 2^24 taps per output); bit-exactness is demanded only then. */
 bool conv_fill_is_exact(const conv_problem *p);
 
+/* ---- run settings (parsed by main.c, read by every stage) -------------- */
+#define CONV_MAX_ALGOS 32
+typedef struct conv_opts {
+    const conv_algo *algos[CONV_MAX_ALGOS];
+    int nalgos;
+    bool algos_set;
+    conv_shape_list shapes;
+    int mb, threads, sweep, min_reps, bias;
+    unsigned long long seed;
+    conv_fill fill;
+    bool fill_set, cold_cache, sgemm_ref, quiet;
+    double min_ms;
+    const char *csv;
+    size_t ws_cap, mem_cap;
+    conv_fft_effort effort;
+    char wisdom[4096];
+    const char *input, *weights, *bias_path, *output;
+    int rest_argc; /* after "--", for gbench */
+    char **rest_argv;
+} conv_opts;
+
+/* The run settings every plan() gets; why may be NULL. */
+conv_ctx conv_make_ctx(const conv_opts *o, char *why, size_t len);
+/* "OK", "INVALID", "UNSUPPORTED", "NOMEM", "BACKEND". */
+const char *conv_status_name(conv_status s);
+
+/* ---- rows and the CSV (csv.c) ------------------------------------------ */
+typedef struct conv_row {
+    const char *algo, *status;
+    char impl[96], desc[256], reason[256];
+    conv_problem p;
+    int threads, reps;
+    double plan_ms, min_ms, median_ms, mean_ms, stddev_ms, gflops;
+    size_t workspace;
+    double max_abs, max_rel, tol, sgemm_gflops, sgemm_frac;
+} conv_row;
+
+/* Written to a temporary file and renamed into place by close. */
+typedef struct conv_csv {
+    FILE *f;
+    char tmp[4200];
+} conv_csv;
+
+/* Both return an exit code (0, or CONV_EXIT_USAGE with a message). */
+int conv_csv_open(conv_csv *c, const char *path);
+void conv_csv_row(FILE *f, const conv_row *r);
+/* keep = false drops the temporary file. */
+int conv_csv_close(conv_csv *c, const char *path, bool keep);
+
+/* ---- verification (verify.c) ------------------------------------------- */
+/* One problem's tensors and reference, made once for all its algorithms. */
+typedef struct conv_data {
+    conv_problem p;
+    float *x, *w, *b, *y;
+    double *yref, *mag;
+    double *times;
+    int times_cap;
+} conv_data;
+
+conv_status conv_data_alloc(conv_data *d, const conv_problem *p, conv_fill fill,
+                            unsigned long long seed);
+void conv_data_free(conv_data *d);
+/* Fills r->max_abs and r->max_rel from d->y against the reference. */
+void conv_check_output(const conv_data *d, bool bit_exact, conv_row *r);
+/* supports, plan, one verified run and, when timed, the timing stage;
+ * the outcome goes to r (status, reason, errors, times). */
+void conv_run_row(const conv_opts *o, bool timed, const conv_algo *a,
+                  conv_data *d, const conv_ctx *ctx, conv_row *r);
+void conv_row_init(conv_row *r, const char *algo, const conv_shape *s,
+                   int threads);
+
+/* ---- timing (timing.c) ------------------------------------------------- */
+/* Warm-up and timed runs of a verified plan; fills r's times. */
+conv_status conv_time_runs(const conv_opts *o, const conv_algo *a,
+                           conv_plan *pl, conv_data *d, conv_row *r);
+/* The --cold-cache eviction buffer. */
+conv_status conv_timing_init(const conv_opts *o);
+void conv_timing_free(void);
+
+/* ---- verify / bench (run.c) -------------------------------------------- */
+/* Every algorithm on every problem; returns an exit code. */
+int conv_run_rows(conv_opts *o, int argc, char **argv, bool timed);
+
 /* ---- npy (npy.c) ------------------------------------------------------- */
 /* Reads a float32 C-order .npy whose shape must equal dims[0..ndim). */
 conv_status conv_npy_read(const char *path, int ndim, const size_t *dims,
@@ -101,6 +184,10 @@ conv_status conv_run_once(const conv_algo *a, conv_plan *pl, const float *x,
 void conv_set_threads(int threads);
 /* The OpenBLAS core in use, e.g. "SkylakeX", or "none". */
 const char *conv_blas_core(void);
+/* Sets OPENBLAS_THREAD_TIMEOUT and, where the CPU can run a better kernel
+ * set than the one picked, OPENBLAS_CORETYPE, and re-executes argv so the
+ * library sees them; returns only when nothing had to change. */
+void conv_fix_blas_env(char **argv);
 
 /* ---- sgemm rate (gemm_rate.c) ------------------------------------------ */
 /* GFLOP/s of OpenBLAS sgemm (row-major, no transpose) for M x N x K,
