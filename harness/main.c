@@ -404,7 +404,7 @@ static int run_list(conv_opts *o)
     for (int i = 0; i < conv_algo_count; i++)
         printf("  %-14s %s\n", conv_algos[i].name,
                conv_algos[i].algo ? "available" : conv_algos[i].missing);
-    printf("commands:\n  %-14s %s\n", "gbench",
+    printf("commands:\n  gbench command: %s\n",
            conv_gbench_run ? "available"
                            : "compiled out: Google Benchmark " CONV_GBENCH_WHY);
     printf("BLAS core: %s\n", conv_blas_core());
