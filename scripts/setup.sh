@@ -11,6 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # The one package list of the project.
 pkgs=(
     gcc g++ make cmake pkg-config # toolchain; libgomp comes with gcc
+    git # the commit in the results' metadata
     libopenblas-dev libfftw3-dev libbenchmark-dev
     libdnnl-dev
     # Debian's dnnl-config.cmake does find_package(OpenCL REQUIRED) and
