@@ -71,7 +71,8 @@ mirror=$(host_mirror | head -n 1)
 include=git
 case $mirror in https:*) include=git,ca-certificates ;; esac
 
-work=$(mktemp -d "${FRESH_TMP:-/var/tmp}/convbench-fresh.XXXXXX")
+# Canonical: compared with /proc/PID/root and mountinfo paths.
+work=$(realpath "$(mktemp -d "${FRESH_TMP:-/var/tmp}/convbench-fresh.XXXXXX")")
 r=$work/root
 child=
 
@@ -161,22 +162,34 @@ stage() {
     return $rc
 }
 
+# debootstrap ARGS...: its log is shown only when it fails.
+debootstrap_quiet() {
+    debootstrap "$@" >"$work/debootstrap.log" 2>&1 || {
+        local rc=$?
+        tail -n 30 "$work/debootstrap.log" >&2
+        return "$rc"
+    }
+}
+
 # The base system, from a cached debootstrap tarball when there is one.
 base() {
     local tgz=$HOME/.cache/convbench/debootstrap-$suite-minbase-${include//,/-}.tgz
     local args=(--variant=minbase --include="$include")
+    local m=()
+    [ -z "$mirror" ] || m=("$mirror")
     if [ "$cache" -eq 0 ]; then
-        debootstrap "${args[@]}" "$suite" "$r" ${mirror:+"$mirror"}
+        debootstrap_quiet "${args[@]}" "$suite" "$r" "${m[@]}"
         return
     fi
     if [ -z "$(find "$tgz" -mtime -14 2>/dev/null)" ]; then
+        echo "fresh-check: making $tgz"
         mkdir -p "$(dirname "$tgz")" &&
-            debootstrap "${args[@]}" --make-tarball="$tgz.tmp" "$suite" \
-                "$work/tarball" ${mirror:+"$mirror"} &&
+            debootstrap_quiet "${args[@]}" --make-tarball="$tgz.tmp" \
+                "$suite" "$work/tarball" "${m[@]}" &&
             mv "$tgz.tmp" "$tgz" &&
             rm -rf --one-file-system "$work/tarball" || return
     fi
-    debootstrap "${args[@]}" --unpack-tarball="$tgz" "$suite" "$r" ${mirror:+"$mirror"}
+    debootstrap_quiet "${args[@]}" --unpack-tarball="$tgz" "$suite" "$r" "${m[@]}"
 }
 
 # What processes inside need: /proc, /sys (read-only), and a private /dev
