@@ -4,9 +4,8 @@
 # both README commands there with chroot, as a new user would. Exit 1 if
 # either fails (2 on usage or a host that cannot run the check).
 # Usage (as root): scripts/fresh-check.sh [--no-cache] [--keep]
-#   --no-cache  download the base system again (default: reuse the
-#               debootstrap tarball in ~/.cache/convbench when under 14 days
-#               old, else make it)
+#   --no-cache  run debootstrap (default: reuse the base root cached in
+#               ~/.cache/convbench when under 14 days old, else make it)
 #   --keep      leave the root in place (unmounted) for a look afterwards
 # The root goes under $FRESH_TMP (default /var/tmp) and is unmounted and
 # removed on exit, also when interrupted.
@@ -171,25 +170,24 @@ debootstrap_quiet() {
     }
 }
 
-# The base system, from a cached debootstrap tarball when there is one.
+# The base system. Cached: the root as debootstrap left it, as a tar (its
+# second stage, dpkg unpacking and configuring, is most of its time).
 base() {
-    local tgz=$HOME/.cache/convbench/debootstrap-$suite-minbase-${include//,/-}.tgz
-    local args=(--variant=minbase --include="$include")
+    local tar=$HOME/.cache/convbench/root-$suite-minbase-${include//,/-}.tar
     local m=()
     [ -z "$mirror" ] || m=("$mirror")
-    if [ "$cache" -eq 0 ]; then
-        debootstrap_quiet "${args[@]}" "$suite" "$r" "${m[@]}"
+    if [ "$cache" -eq 1 ] && [ -n "$(find "$tar" -mtime -14 2>/dev/null)" ]
+    then
+        echo "fresh-check: base from $tar (under 14 days old)"
+        mkdir "$r" && tar -xpf "$tar" --numeric-owner -C "$r"
         return
     fi
-    if [ -z "$(find "$tgz" -mtime -14 2>/dev/null)" ]; then
-        echo "fresh-check: making $tgz"
-        mkdir -p "$(dirname "$tgz")" &&
-            debootstrap_quiet "${args[@]}" --make-tarball="$tgz.tmp" \
-                "$suite" "$work/tarball" "${m[@]}" &&
-            mv "$tgz.tmp" "$tgz" &&
-            rm -rf --one-file-system "$work/tarball" || return
-    fi
-    debootstrap_quiet "${args[@]}" --unpack-tarball="$tgz" "$suite" "$r" "${m[@]}"
+    debootstrap_quiet --variant=minbase --include="$include" "$suite" "$r" \
+        "${m[@]}" || return
+    [ "$cache" -eq 1 ] || return 0
+    mkdir -p "$(dirname "$tar")" &&
+        tar -cf "$tar.tmp" --numeric-owner --one-file-system -C "$r" . &&
+        mv "$tar.tmp" "$tar" && echo "fresh-check: cached the base in $tar"
 }
 
 # What processes inside need: /proc, /sys (read-only), and a private /dev
