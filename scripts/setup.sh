@@ -36,9 +36,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     sudo=()
     if [ "$(id -u)" -ne 0 ]; then
         if ! command -v sudo >/dev/null; then
-            echo "setup: missing packages: ${missing[*]}" >&2
-            echo "setup: not root and no sudo: install them as root" \
-                "(apt-get install --no-install-recommends ...) and rerun" >&2
+            echo "setup: missing packages, and not root and no sudo to" \
+                "install them; as root run" >&2
+            echo "  apt-get install --no-install-recommends ${missing[*]}" >&2
             exit 1
         fi
         sudo=(sudo)
