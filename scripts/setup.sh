@@ -1,24 +1,57 @@
 #!/usr/bin/env bash
-# Set-up on a fresh Debian machine: install what is missing, configure and
+# Set-up on a fresh Debian 12 machine: install what is missing, configure and
 # build. Usage: scripts/setup.sh [BUILD_DIR [extra cmake args...]]
+#        scripts/setup.sh --packages   (print the package list and exit)
+# Nothing is assumed beyond a minimal Debian root (debootstrap minbase) with
+# git; packages go in without recommends, so every one the build, run.sh or
+# the tests read is named here.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}; shift || true
 
-pkgs=(gcc g++ make cmake pkg-config git libopenblas-dev libfftw3-dev
-      libdnnl-dev libbenchmark-dev python3 python3-matplotlib python3-numpy)
+# The one package list of the project.
+pkgs=(
+    gcc g++ make cmake pkg-config # toolchain; libgomp comes with gcc
+    git # the commit in the results' metadata
+    libopenblas-dev libfftw3-dev libbenchmark-dev
+    libdnnl-dev
+    # Debian's dnnl-config.cmake does find_package(OpenCL REQUIRED) and
+    # libdnnl-dev only recommends the headers and loader it needs
+    ocl-icd-opencl-dev
+    python3 python3-matplotlib python3-numpy # scripts/plot.py and tests
+)
+
+if [ "${1:-}" = --packages ]; then
+    printf '%s\n' "${pkgs[@]}"
+    exit 0
+fi
+build=${1:-$root/build}
+shift || true
+
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
         missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
+    sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if ! command -v sudo >/dev/null; then
+            echo "setup: missing packages, and not root and no sudo to" \
+                "install them; as root run" >&2
+            echo "  apt-get install --no-install-recommends ${missing[*]}" >&2
+            exit 1
+        fi
+        sudo=(sudo)
+    fi
     echo "setup: installing ${missing[*]}"
-    sudo=(); [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    t0=$SECONDS
     "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         --no-install-recommends "${missing[@]}" >/dev/null
+    echo "setup: installed in $((SECONDS - t0))s"
 fi
 
+t0=$SECONDS
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
 cmake --build "$build" -j "$(nproc)"
+echo "setup: $build configured and built in $((SECONDS - t0))s"
