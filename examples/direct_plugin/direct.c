@@ -174,8 +174,9 @@ static const conv_algo direct = {
     .destroy = direct_destroy,
     .impl = direct_impl,
     /* Each output is one sequential fp32 sum over its taps (bias first),
-     * like the naive loop nest. Measured worst relative error: see
-     * README.md here; 1e-5 leaves the same room as naive's. */
+     * like the naive loop nest: worst measured 2.77e-7 over `verify --fill
+     * real --sweep 300 --seed 1..3`, 2.96e-7 on ResNet-50 at mb 1 (see
+     * README.md here); 1e-5 leaves the same room as naive's. */
     .tolerance = 1e-5,
     .exact = true,
 };
