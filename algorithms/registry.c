@@ -6,10 +6,19 @@
 
 #include "conv.h"
 
-#define NO_OPENBLAS "compiled out: OpenBLAS not found at configure time"
-#define NO_FFTW                                                                \
-    "compiled out: FFTW (fftw3f and fftw3) not found at configure time"
-#define NO_DNNL "compiled out: oneDNN not found at configure time"
+/* CMake passes CONV_WHY_<backend> for each backend it compiled out. */
+#ifndef CONV_WHY_OPENBLAS
+#define CONV_WHY_OPENBLAS "not found at configure time"
+#endif
+#ifndef CONV_WHY_FFTW
+#define CONV_WHY_FFTW "not found at configure time"
+#endif
+#ifndef CONV_WHY_DNNL
+#define CONV_WHY_DNNL "not found at configure time"
+#endif
+#define NO_OPENBLAS "compiled out: OpenBLAS " CONV_WHY_OPENBLAS
+#define NO_FFTW "compiled out: FFTW " CONV_WHY_FFTW
+#define NO_DNNL "compiled out: oneDNN " CONV_WHY_DNNL
 
 /* One line per algorithm: name, and why it is missing when compiled out. */
 #define CONV_ALGO_LIST(X)                                                      \

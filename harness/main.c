@@ -23,6 +23,11 @@ int conv_gbench_run(const conv_algo *const *algos, int nalgos,
                     char **argv) __attribute__((weak));
 
 #define GIB ((size_t)1 << 30)
+#ifdef CONV_WHY_BENCHMARK
+#define CONV_GBENCH_WHY CONV_WHY_BENCHMARK
+#else
+#define CONV_GBENCH_WHY "not linked"
+#endif
 
 static int usage_error(const char *fmt, const char *a, const char *b)
 {
@@ -445,6 +450,9 @@ static int run_list(conv_opts *o)
     for (int i = 0; i < conv_plugin_count(); i++)
         printf("  %-14s available plugin %s\n", conv_plugin_algo(i)->name,
                conv_plugin_file(conv_plugin_algo(i)->name));
+    printf("commands:\n  gbench command: %s\n",
+           conv_gbench_run ? "available"
+                           : "compiled out: Google Benchmark " CONV_GBENCH_WHY);
     printf("BLAS core: %s\n", conv_blas_core());
     for (int i = 0; i < o->shapes.n; i++) {
         const conv_shape *s = &o->shapes.v[i];
@@ -538,9 +546,8 @@ int main(int argc, char **argv)
         rc = conv_gbench_run
                  ? conv_gbench_run(o.algos, o.nalgos, &o.shapes, &ctx, o.fill,
                                    o.seed, o.rest_argc, o.rest_argv)
-                 : usage_error("gbench: built without Google "
-                               "Benchmark%s",
-                               "", "");
+                 : usage_error("gbench: Google Benchmark compiled out: %s%s",
+                               CONV_GBENCH_WHY, "");
     } else {
         rc = conv_run_rows(&o, argc, argv, kind == 2);
     }

@@ -2,7 +2,7 @@
 # Every class of bad input: exit code 2, a message naming what is wrong, no
 # crash, no hang, no half-written output.
 set -u
-cb=$1 shared=$2
+cb=$1 data=$2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 
@@ -65,7 +65,7 @@ expect 2 "cannot create" -- "$cb" verify --desc ic3ih5oc4kh3 --csv /nonexistent/
 expect 2 "exec: give exactly one --algo" -- "$cb" exec --desc ic3ih5oc4kh3 --input a --weights b --output c
 
 # .npy files: the golden case seed_2d_pad1 is 1x1x3x3 input, 1x1x2x2 weights.
-g=$shared/golden/seed_2d_pad1
+g=$data/golden/seed_2d_pad1
 d='g1mb1ic1ih3iw3oc1oh4ow4kh2kw2sh1sw1ph1pw1dh0dw0'
 run_exec=("$cb" exec --algo naive --desc "$d" --output "$tmp/y.npy")
 expect 2 "cannot open" -- "${run_exec[@]}" --input "$tmp/missing.npy" --weights "$g/w.npy"

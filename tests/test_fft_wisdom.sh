@@ -3,6 +3,8 @@
 # loaded by the next run; a run with wisdom plans no slower than without.
 set -u
 cb=$1
+. "$(dirname "$0")/skip_unless.sh"
+skip_unless "$cb" fft
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 d=mb1ic16ih24oc16kh5ph2
 run() { "$cb" bench --algo fft --desc $d --fft-effort measure --fft-wisdom "$tmp/w" \

@@ -3,6 +3,8 @@
 # GFLOP/s counter per benchmark; unsupported problems are skipped with errors.
 set -u
 cb=$1
+. "$(dirname "$0")/skip_unless.sh"
+skip_unless "$cb" gbench
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 py=$(command -v /usr/bin/python3 || command -v python3)
 "$cb" gbench --algo naive,im2col_gemm --desc mb1ic4ih8oc4kh3ph1 \
