@@ -4,9 +4,11 @@
 #ifndef CONV_H
 #define CONV_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum conv_status {
     CONV_OK = 0,
@@ -69,6 +71,17 @@ typedef struct conv_algo {
     conv_status (*store_output)(conv_plan *plan, float *y);
 } conv_algo;
 
+/* Plugins (DESIGN §12): a shared library built against this header alone
+ * exports `const conv_plugin conv_plugin_entry = {CONV_ABI_VERSION, n,
+ * algos};` and is loaded with `convbench --plugin FILE.so`. The version
+ * changes whenever a struct above changes layout. */
+#define CONV_ABI_VERSION 1
+typedef struct conv_plugin {
+    int abi_version;               /* CONV_ABI_VERSION built against */
+    int count;                     /* entries in algos, at least 1    */
+    const conv_algo *const *algos; /* names unique across all algos   */
+} conv_plugin;
+
 /* Registry (algorithms/registry.c). */
 typedef struct conv_algo_entry {
     const char *name;
@@ -80,14 +93,27 @@ extern const conv_algo_entry conv_algos[];
 extern const int conv_algo_count;
 const conv_algo_entry *conv_algo_find(const char *name);
 
-/* Helpers every algorithm may use (defined in algorithms/registry.c). */
+/* Helpers every algorithm may use; inline, so a plugin needs nothing from
+ * the harness. */
 static inline int64_t conv_flops(const conv_problem *p)
 {
     return 2LL * p->n * p->oc * p->oh * p->ow * (int64_t)(p->ic / p->g) *
            p->kh * p->kw;
 }
 /* Formatted reason into why (NULL-safe); returns s for chaining. */
-conv_status conv_why(char *why, size_t len, conv_status s, const char *fmt, ...)
+static inline conv_status conv_why(char *why, size_t len, conv_status s,
+                                   const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+static inline conv_status conv_why(char *why, size_t len, conv_status s,
+                                   const char *fmt, ...)
+{
+    if (why && len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, len, fmt, ap);
+        va_end(ap);
+    }
+    return s;
+}
 
 #endif

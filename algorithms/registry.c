@@ -1,7 +1,6 @@
 /* The algorithm table: one line per algorithm. Each symbol is declared
  * weak, so an algorithm whose file was compiled out (its backend missing at
  * configure time) resolves to NULL and stays listed with the reason. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,15 +42,4 @@ const conv_algo_entry *conv_algo_find(const char *name)
     for (int i = 0; i < conv_algo_count; i++)
         if (strcmp(conv_algos[i].name, name) == 0) return &conv_algos[i];
     return NULL;
-}
-
-conv_status conv_why(char *why, size_t len, conv_status s, const char *fmt, ...)
-{
-    if (why && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-    }
-    return s;
 }

@@ -9,7 +9,16 @@
 
 #include "harness.h"
 
-typedef enum { T_STR, T_CHARS, T_INT, T_BOOL, T_F3, T_G, T_SIZE } col_type;
+typedef enum {
+    T_STR,
+    T_CHARS,
+    T_INT,
+    T_BOOL,
+    T_F3,
+    T_G,
+    T_SIZE,
+    T_ORIGIN /* from the algo name: "builtin" or the plugin's file */
+} col_type;
 static const struct column {
     const char *name;
     col_type type;
@@ -59,6 +68,7 @@ static const struct column {
     /* Beyond DESIGN §7's fixed columns: */
     C("sgemm_gflops", T_F3, sgemm_gflops),
     C("sgemm_frac", T_F3, sgemm_frac),
+    C("origin", T_ORIGIN, algo),
 #undef C
 };
 #define NCOLUMNS (int)(sizeof columns / sizeof columns[0])
@@ -86,6 +96,11 @@ void conv_csv_row(FILE *f, const conv_row *r)
         case T_STR:
             csv_str(f, *(const char *const *)at);
             break;
+        case T_ORIGIN: {
+            const char *file = conv_plugin_file(*(const char *const *)at);
+            csv_str(f, file ? file : "builtin");
+            break;
+        }
         case T_CHARS:
             csv_str(f, (const char *)at);
             break;

@@ -91,6 +91,8 @@ typedef struct conv_opts {
     const char *input, *weights, *bias_path, *output;
     int rest_argc; /* after "--", for gbench */
     char **rest_argv;
+    int isolate;        /* 0 plugin rows only (default), 1 all, -1 none */
+    double row_timeout; /* seconds an isolated row may take, 0 = default */
 } conv_opts;
 
 /* The run settings every plan() gets; why may be NULL. */
@@ -154,6 +156,35 @@ void conv_timing_free(void);
 /* ---- verify / bench (run.c) -------------------------------------------- */
 /* Every algorithm on every problem; returns an exit code. */
 int conv_run_rows(conv_opts *o, int argc, char **argv, bool timed);
+
+/* ---- plugins (plugin.c, DESIGN §12) ----------------------------------- */
+/* Loads every `--plugin FILE` of argv (up to "--") ahead of the other
+ * options, so that --algo can name their algorithms. Returns an exit code:
+ * CONV_EXIT_USAGE with a message naming the file and what is wrong. */
+int conv_plugins_load_args(int argc, char **argv);
+int conv_plugin_count(void);
+const conv_algo *conv_plugin_algo(int i); /* in load order */
+/* The file a plugin algorithm came from; NULL for a built-in. */
+const char *conv_plugin_file(const char *name);
+/* A built-in or plugin algorithm by name. NULL when unknown, or when a
+ * compiled-out built-in: then *missing says why (else it is NULL). */
+const conv_algo *conv_algo_lookup(const char *name, const char **missing);
+
+/* ---- isolated rows (isolate.c) ----------------------------------------- */
+/* conv_run_row, in a child process when the row is isolated (--isolate, or
+ * a plugin algorithm without --no-isolate): a crash or a hang past
+ * --row-timeout becomes an ERROR row naming the signal or the time-out. */
+void conv_run_row_isolated(const conv_opts *o, bool timed, const conv_algo *a,
+                           conv_data *d, const conv_ctx *ctx, conv_row *r);
+/* Starts the process isolated rows are forked from, before any OpenMP
+ * work (see isolate.c); a no-op when no row will be isolated. */
+void conv_isolate_start(const conv_opts *o);
+void conv_isolate_stop(void);
+
+/* ---- installed files (paths.c) ----------------------------------------- */
+/* The folder of the named shape sets: share/convbench/shapes next to an
+ * installed binary, else the source tree's harness/shapes. */
+const char *conv_shapes_dir(void);
 
 /* ---- npy (npy.c) ------------------------------------------------------- */
 /* Reads a float32 C-order .npy whose shape must equal dims[0..ndim). */

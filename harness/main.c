@@ -84,14 +84,19 @@ static int set_algo(conv_opts *o, const char *v)
                  i++)
                 if (conv_algos[i].algo)
                     o->algos[o->nalgos++] = conv_algos[i].algo;
+            for (int i = 0; i < conv_plugin_count(); i++)
+                if (o->nalgos < CONV_MAX_ALGOS)
+                    o->algos[o->nalgos++] = conv_plugin_algo(i);
             continue;
         }
-        const conv_algo_entry *e = conv_algo_find(t);
-        if (!e) return usage_error("--algo: unknown algorithm '%s'%s", t, "");
-        if (!e->algo) return usage_error("--algo: '%s' is %s", t, e->missing);
+        const char *missing;
+        const conv_algo *a = conv_algo_lookup(t, &missing);
+        if (!a && !missing)
+            return usage_error("--algo: unknown algorithm '%s'%s", t, "");
+        if (!a) return usage_error("--algo: '%s' is %s", t, missing);
         if (o->nalgos == CONV_MAX_ALGOS)
             return usage_error("--algo: too many%s", "", "");
-        o->algos[o->nalgos++] = e->algo;
+        o->algos[o->nalgos++] = a;
     }
     if (!o->nalgos) return usage_error("--algo: empty list%s", "", "");
     return 0;
@@ -207,6 +212,35 @@ static int set_quiet(conv_opts *o, const char *v)
     o->quiet = true;
     return 0;
 }
+static int set_isolate(conv_opts *o, const char *v)
+{
+    (void)v;
+    o->isolate = 1;
+    return 0;
+}
+static int set_no_isolate(conv_opts *o, const char *v)
+{
+    (void)v;
+    o->isolate = -1;
+    return 0;
+}
+static int set_row_timeout(conv_opts *o, const char *v)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !(x > 0 && x <= 1e6))
+        return usage_error(
+            "--row-timeout: '%s' is not a number of seconds in (0, 1e6]%s", v,
+            "");
+    o->row_timeout = x;
+    return 0;
+}
+static int set_plugin(conv_opts *o, const char *v)
+{
+    (void)o, (void)v; /* loaded ahead of the other options, in parse_opts */
+    return 0;
+}
 #define PATH_OPT(fn, field)                                                    \
     static int fn(conv_opts *o, const char *v)                                 \
     {                                                                          \
@@ -255,6 +289,14 @@ static const struct option_row {
     {"--fft-wisdom", true, set_wisdom,
      "FILE|none FFTW wisdom cache (default ~/.cache/convbench/fftwf.wisdom)"},
     {"--quiet", false, set_quiet, "          no table on stdout"},
+    {"--plugin", true, set_plugin,
+     "FILE.so   load the algorithms of a plugin (repeatable)"},
+    {"--isolate", false, set_isolate,
+     "          run every row in a child process (crash/hang: ERROR row)"},
+    {"--no-isolate", false, set_no_isolate,
+     "          run plugin rows in-process too (default: isolated)"},
+    {"--row-timeout", true, set_row_timeout,
+     "S         seconds an isolated row may take (default 60)"},
     {"--input", true, set_input, "x.npy     (exec) input"},
     {"--weights", true, set_weights, "w.npy     (exec) weights"},
     {"--bias-npy", true, set_bias_path,
@@ -266,7 +308,7 @@ static const struct option_row {
 static void print_help(void)
 {
     printf("convbench: verify and benchmark convolution algorithms\n\n"
-           "  convbench list [--shapes S|--desc D]\n"
+           "  convbench list [--plugin F.so] [--shapes S|--desc D]\n"
            "  convbench verify [conv_opts]\n"
            "  convbench bench [conv_opts]\n"
            "  convbench exec --algo A --desc D --input x.npy --weights w.npy "
@@ -303,6 +345,8 @@ static void default_wisdom(char *out, size_t len)
 
 static int parse_opts(conv_opts *o, int argc, char **argv, bool is_exec)
 {
+    int rc = conv_plugins_load_args(argc, argv);
+    if (rc) return rc;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) {
@@ -320,8 +364,7 @@ static int parse_opts(conv_opts *o, int argc, char **argv, bool is_exec)
             if (i + 1 >= argc) return usage_error("%s needs a value%s", a, "");
             v = argv[++i];
         }
-        int rc = options[k].fn(o, v);
-        if (rc) return rc;
+        if ((rc = options[k].fn(o, v))) return rc;
     }
     return 0;
 }
@@ -404,6 +447,9 @@ static int run_list(conv_opts *o)
     for (int i = 0; i < conv_algo_count; i++)
         printf("  %-14s %s\n", conv_algos[i].name,
                conv_algos[i].algo ? "available" : conv_algos[i].missing);
+    for (int i = 0; i < conv_plugin_count(); i++)
+        printf("  %-14s available plugin %s\n", conv_plugin_algo(i)->name,
+               conv_plugin_file(conv_plugin_algo(i)->name));
     printf("commands:\n  gbench command: %s\n",
            conv_gbench_run ? "available"
                            : "compiled out: Google Benchmark " CONV_GBENCH_WHY);
@@ -417,8 +463,10 @@ static int run_list(conv_opts *o)
         }
         conv_desc_format(&s->p, desc, sizeof desc);
         printf("%s\n  supported by:", desc);
-        for (int k = 0; k < conv_algo_count; k++) {
-            const conv_algo *a = conv_algos[k].algo;
+        for (int k = 0; k < conv_algo_count + conv_plugin_count(); k++) {
+            const conv_algo *a = k < conv_algo_count
+                                     ? conv_algos[k].algo
+                                     : conv_plugin_algo(k - conv_algo_count);
             if (a && a->supports(&s->p, why, sizeof why) == CONV_OK)
                 printf(" %s", a->name);
         }

@@ -68,6 +68,7 @@ int conv_run_rows(conv_opts *o, int argc, char **argv, bool timed)
         conv_csv_close(&csv, o->csv, false);
         return CONV_EXIT_USAGE;
     }
+    conv_isolate_start(o); /* before any OpenMP work: see isolate.c */
     if (!o->quiet)
         printf("%-14s %-11s %10s %9s %9s  %s\n", "algo", "status", "median_ms",
                "GFLOP/s", "rel_err", "problem  [impl] / -- reason");
@@ -98,7 +99,7 @@ int conv_run_rows(conv_opts *o, int argc, char **argv, bool timed)
                 snprintf(r->reason, sizeof r->reason,
                          "out of memory for tensors");
             } else {
-                conv_run_row(o, timed, o->algos[k], &d, &ctx, r);
+                conv_run_row_isolated(o, timed, o->algos[k], &d, &ctx, r);
             }
         }
         double sg = NAN;
@@ -128,6 +129,7 @@ int conv_run_rows(conv_opts *o, int argc, char **argv, bool timed)
         }
         fflush(stdout);
     }
+    conv_isolate_stop();
     conv_data_free(&d);
     conv_timing_free();
     free(d.times);

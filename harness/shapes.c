@@ -49,13 +49,13 @@ conv_status conv_shapes_add_desc(conv_shape_list *l, const char *desc,
     return CONV_OK;
 }
 
-/* Opens name as a file, else as a named set in CONV_SHAPES_DIR. */
+/* Opens name as a file, else as a named set in conv_shapes_dir(). */
 static FILE *open_shapes(const char *name, char *path, size_t plen)
 {
     FILE *f = fopen(name, "rb");
     snprintf(path, plen, "%s", name);
     if (!f && !strchr(name, '/') && name[0] && name[0] != '.') {
-        snprintf(path, plen, "%s/%s", CONV_SHAPES_DIR, name);
+        snprintf(path, plen, "%s/%s", conv_shapes_dir(), name);
         f = fopen(path, "rb");
     }
     return f;
@@ -69,7 +69,7 @@ conv_status conv_shapes_load(conv_shape_list *l, const char *name,
     if (!f)
         return conv_why(err, len, CONV_INVALID,
                         "shapes '%s': neither a readable file nor a set in %s",
-                        name, CONV_SHAPES_DIR);
+                        name, conv_shapes_dir());
     conv_status st = CONV_OK;
     int line = 1, c, before = l->n;
     size_t tl = 0;

@@ -1,6 +1,6 @@
-/* golden_check DESC CASE_DIR OUT.npy ALGO: compares an exec output with the
- * golden y.npy under DESIGN §4's error measure and ALGO's tolerance; also
- * checks the reference itself against the golden output. */
+/* golden_check DESC CASE_DIR OUT.npy ALGO [--plugin FILE.so]...: compares an
+ * exec output with the golden y.npy under DESIGN §4's error measure and ALGO's
+ * tolerance; also checks the reference itself against the golden output. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,18 +24,21 @@ static double worst(const float *y, const float *gold, const double *mag,
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: golden_check DESC CASE_DIR OUT.npy ALGO\n");
+    if (argc < 5) {
+        fprintf(stderr, "usage: golden_check DESC CASE_DIR OUT.npy ALGO "
+                        "[--plugin FILE.so]...\n");
         return 2;
     }
+    if (conv_plugins_load_args(argc - 5, argv + 5)) return 2;
     conv_problem p;
     char err[512], path[4096];
     if (conv_desc_parse(argv[1], 0, &p, err, sizeof err)) {
         fprintf(stderr, "golden_check: %s\n", err);
         return 2;
     }
-    const conv_algo_entry *e = conv_algo_find(argv[4]);
-    if (!e || !e->algo) {
+    const char *missing;
+    const conv_algo *a = conv_algo_lookup(argv[4], &missing);
+    if (!a) {
         fprintf(stderr, "golden_check: no algorithm %s\n", argv[4]);
         return 2;
     }
@@ -78,7 +81,7 @@ int main(int argc, char **argv)
     double algo_err = worst(out, gold, mag, ye);
     /* The golden data is float64 rounded to float32: allow one rounding on
      * top of the algorithm's own tolerance. */
-    double tol = e->algo->tolerance + 1e-7;
+    double tol = a->tolerance + 1e-7;
     printf(
         "%-14s %-28s rel_err %.3g (reference %.3g, tolerance %.3g)\n", argv[4],
         argv[2] +
