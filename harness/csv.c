@@ -59,6 +59,8 @@ static const struct column {
     /* Beyond DESIGN §7's fixed columns: */
     C("sgemm_gflops", T_F3, sgemm_gflops),
     C("sgemm_frac", T_F3, sgemm_frac),
+    /* Bytes malloc holds after plan() minus before (verify.c). */
+    C("plan_alloc_bytes", T_SIZE, plan_alloc),
 #undef C
 };
 #define NCOLUMNS (int)(sizeof columns / sizeof columns[0])
