@@ -134,8 +134,8 @@ int conv_selftest(conv_opts *o)
     conv_shapes_free(&shapes);
 
     int caught = 0, cases = 0;
-    printf("%-22s %-6s %-4s %-3s %-8s %-18s %s\n", "fault", "on", "fill", "thr",
-           "verdict", "check", "reason");
+    printf("fault: what is wrong\n    %-6s %-4s %-3s %-8s %-18s %s\n", "on",
+           "fill", "thr", "verdict", "check", "reason");
     for (int f = 0; f < conv_fault_count; f++) {
         bool all = true;
         for (int c = 0; c < MAX_CASES; c++) {
@@ -150,16 +150,17 @@ int conv_selftest(conv_opts *o)
                                   : fc->expect ? "MISSED"
                                                : "WRONG";
             const bool passed = out->ran && !strcmp(out->r.status, "PASSED");
-            printf("%-22s %-6s %-4s t%-2d %-8s %-18s %s\n",
-                   conv_faults[f].algo.name, fc->problem,
+            if (c == 0)
+                printf("%s: %s\n", conv_faults[f].algo.name,
+                       conv_faults[f].what);
+            printf("    %-6s %-4s t%-2d %-8s %-18s %s\n", fc->problem,
                    fc->fill == CONV_FILL_INT ? "int" : "real", fc->threads,
                    verdict, passed ? "-" : check_of(out->r.reason),
                    passed ? "passed, as it must (within tolerance)"
                           : out->r.reason);
             if (!ok && fc->expect)
-                printf("%-22s   expected a FAILED row whose reason says "
-                       "\"%s\"\n",
-                       "", fc->expect);
+                printf("    expected a FAILED row whose reason says \"%s\"\n",
+                       fc->expect);
         }
         caught += all;
         bad += !all;

@@ -38,7 +38,9 @@
 #endif
 #endif
 #ifdef CONV_ASAN
-#include <sanitizer/allocator_interface.h>
+/* From the sanitizer runtime (sanitizer/allocator_interface.h, which GCC
+ * does not install). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #else
 #include <malloc.h>
 #endif
