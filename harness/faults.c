@@ -250,12 +250,16 @@ static size_t ws_double(const conv_plan *pl)
 /* ---- the tables ---------------------------------------------------------
  * asym: pt 1 pb 2, pl 1 pr 3, sh 1 sw 2, dh 1 dw 2, odd sizes, two images.
  * groups: two groups, odd sizes. 1d: 45 work items (odd). wide: 256 KiB
- * of weights, so half or double of them is far beyond the slack. */
+ * of weights, so half or double of them is far beyond the slack. layer: a
+ * real 3x3 layer, where the algorithms' plans (Winograd's per-thread
+ * scratch, im2col's column buffer) are large enough that their workspace
+ * accounting shows. */
 const conv_selftest_problem conv_selftest_problems[] = {
     {"asym", "mb2ic3ih11iw13oc4oh12ow7kh3kw3sh1sw2ph1pw1dh0dw1n\"asym\"", true},
     {"groups", "g2mb1ic4ih7iw7oc6oh7ow7kh3kw3ph1pw1n\"groups\"", true},
     {"1d", "mb1ic3iw17oc5ow17kw5pw2n\"1d\"", true},
     {"wide", "mb1ic256ih2iw2oc256oh2ow2kh1kw1n\"wide\"", false},
+    {"layer", "mb1ic64ih28iw28oc64oh28ow28kh3kw3ph1pw1n\"layer\"", true},
 };
 const int conv_selftest_problem_count =
     (int)(sizeof conv_selftest_problems / sizeof conv_selftest_problems[0]);
