@@ -57,6 +57,11 @@ int conv_selftest(conv_opts *o)
     const conv_algo *real[CONV_MAX_ALGOS + 1];
     int nreal = 0, bad = 0;
     int counts[CONV_MAX_ALGOS + 1][2] = {{0}}; /* passed, unsupported */
+    if (o->shapes.n || o->sweep || o->fill_set) {
+        fprintf(stderr, "convbench: selftest: its problems and fills are "
+                        "fixed; give no --desc, --shapes, --sweep or --fill\n");
+        return CONV_EXIT_USAGE;
+    }
     for (int k = 0; k < o->nalgos; k++) real[nreal++] = o->algos[k];
     real[nreal++] = &conv_fault_base;
     if (conv_fault_count > (int)(sizeof outs / sizeof outs[0])) {
