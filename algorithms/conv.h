@@ -69,6 +69,11 @@ typedef struct conv_algo {
      * (it ignores x and y). Lets a layout-native path be timed alone. */
     conv_status (*load_input)(conv_plan *plan, const float *x);
     conv_status (*store_output)(conv_plan *plan, float *y);
+    /* The plan also holds memory a library allocates for itself (FFTW's
+     * plans, oneDNN's primitives and JIT code) that workspace_bytes does
+     * not count. The harness measures what plan() holds either way; only
+     * when this is false must the two agree (harness/verify.c). */
+    bool library_memory;
 } conv_algo;
 
 /* Plugins (DESIGN §12): a shared library built against this header alone

@@ -1189,4 +1189,6 @@ const conv_algo conv_algo_fft = {
     .impl = fft_impl,
     .tolerance = 1e-5,
     .exact = false,
+    /* FFTW's plans (twiddles, buffers) are not in workspace_bytes. */
+    .library_memory = true,
 };

@@ -397,6 +397,8 @@ const conv_algo conv_algo_onednn = {
     .impl = onednn_impl,
     .tolerance = 2e-6,
     .exact = true,
+    /* The primitives and their JIT code are not in workspace_bytes. */
+    .library_memory = true,
 };
 
 const conv_algo conv_algo_onednn_native = {
@@ -411,4 +413,5 @@ const conv_algo conv_algo_onednn_native = {
     .exact = true,
     .load_input = onednn_native_load_input,
     .store_output = onednn_native_store_output,
+    .library_memory = true,
 };

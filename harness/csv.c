@@ -69,6 +69,8 @@ static const struct column {
     C("sgemm_gflops", T_F3, sgemm_gflops),
     C("sgemm_frac", T_F3, sgemm_frac),
     C("origin", T_ORIGIN, algo),
+    /* Bytes malloc holds after plan() minus before (verify.c). */
+    C("plan_alloc_bytes", T_SIZE, plan_alloc),
 #undef C
 };
 #define NCOLUMNS (int)(sizeof columns / sizeof columns[0])

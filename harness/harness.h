@@ -109,6 +109,11 @@ typedef struct conv_row {
     double plan_ms, min_ms, median_ms, mean_ms, stddev_ms, gflops;
     size_t workspace;
     double max_abs, max_rel, tol, sgemm_gflops, sgemm_frac;
+    /* Bytes plan() left held by malloc (all libraries), see verify.c. */
+    size_t plan_alloc;
+    /* From conv_check_output: NaN outputs, and the element of largest
+     * error (or the first NaN). */
+    size_t nans, worst;
 } conv_row;
 
 /* Written to a temporary file and renamed into place by close. */
@@ -127,19 +132,25 @@ int conv_csv_close(conv_csv *c, const char *path, bool keep);
 /* One problem's tensors and reference, made once for all its algorithms. */
 typedef struct conv_data {
     conv_problem p;
-    float *x, *w, *b, *y;
+    float *x, *w, *b, *y; /* x and y lie inside xbuf and ybuf, between */
+    float *xbuf, *ybuf;   /* CONV_GUARD floats of guard pattern each side */
     double *yref, *mag;
     double *times;
     int times_cap;
+    unsigned long long xsum, seed; /* xsum: checksum of x as filled */
+    conv_fill fill;
 } conv_data;
+#define CONV_GUARD 64
 
 conv_status conv_data_alloc(conv_data *d, const conv_problem *p, conv_fill fill,
                             unsigned long long seed);
 void conv_data_free(conv_data *d);
 /* Fills r->max_abs and r->max_rel from d->y against the reference. */
 void conv_check_output(const conv_data *d, bool bit_exact, conv_row *r);
-/* supports, plan, one verified run and, when timed, the timing stage;
- * the outcome goes to r (status, reason, errors, times). */
+/* supports, plan, two verified runs (output against the reference, guards
+ * around x and y, x unchanged), the measured plan memory against
+ * workspace_bytes and, when timed, the timing stage; the outcome goes to r
+ * (status, reason naming the check that failed, errors, times). */
 void conv_run_row(const conv_opts *o, bool timed, const conv_algo *a,
                   conv_data *d, const conv_ctx *ctx, conv_row *r);
 void conv_row_init(conv_row *r, const char *algo, const conv_shape *s,
@@ -185,6 +196,40 @@ void conv_isolate_stop(void);
 /* The folder of the named shape sets: share/convbench/shapes next to an
  * installed binary, else the source tree's harness/shapes. */
 const char *conv_shapes_dir(void);
+
+/* ---- self-test (faults.c, selftest.c; DESIGN §10) --------------------- */
+/* The problems the self-test runs, chosen to expose the faults. */
+typedef struct conv_selftest_problem {
+    const char *name, *desc;
+    bool bias;
+} conv_selftest_problem;
+
+/* One run of a faulty algorithm: problem (a name above), fill, threads and
+ * what the FAILED row's reason must contain (NULL: the row must pass). */
+typedef struct conv_fault_case {
+    const char *problem;
+    conv_fill fill;
+    int threads;
+    const char *expect;
+} conv_fault_case;
+
+/* A deliberately wrong algorithm: the catalogue's correct base with one
+ * piece replaced. Never in the registry. */
+typedef struct conv_fault {
+    const char *what;         /* the fault, in words */
+    conv_algo algo;           /* algo.name is the fault's name */
+    conv_fault_case cases[2]; /* unused ones have problem NULL */
+} conv_fault;
+
+extern const conv_selftest_problem conv_selftest_problems[];
+extern const int conv_selftest_problem_count;
+extern const conv_fault conv_faults[];
+extern const int conv_fault_count;
+extern const conv_algo conv_fault_base; /* the correct base itself */
+
+/* convbench selftest: every fault through conv_run_row, and the real
+ * algorithms on the same problems. Returns an exit code. */
+int conv_selftest(conv_opts *o);
 
 /* ---- npy (npy.c) ------------------------------------------------------- */
 /* Reads a float32 C-order .npy whose shape must equal dims[0..ndim). */

@@ -35,6 +35,8 @@ typedef struct request {
     conv_ctx ctx;
     conv_row r;
     bool timed;
+    conv_fill fill; /* the caller's, which may differ from the server's */
+    int threads;
 } request;
 
 typedef struct reply {
@@ -79,8 +81,13 @@ static bool row_isolated(const conv_opts *o, const conv_algo *a)
     return o->isolate > 0 || (o->isolate == 0 && conv_plugin_file(a->name));
 }
 
-static void worker(const conv_opts *o, request *q, int res_fd)
+static void worker(const conv_opts *so, request *q, int res_fd)
 {
+    conv_opts wo = *so;
+    const conv_opts *o = &wo;
+    wo.fill = q->fill;
+    wo.threads = q->threads;
+    conv_set_threads(q->threads);
     /* The harness is to see the signal itself, not a sanitizer's report
      * of it (which exits with status 1), and no core file. */
     static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
@@ -202,6 +209,7 @@ void conv_run_row_isolated(const conv_opts *o, bool timed, const conv_algo *a,
     request q;
     memset(&q, 0, sizeof q);
     q.a = a, q.p = d->p, q.ctx = *ctx, q.r = *r, q.timed = timed;
+    q.fill = o->fill, q.threads = o->threads;
     pid_t w = -1;
     if (!write_full(to_server, &q, sizeof q) ||
         !read_full(from_server, &w, sizeof w) || w < 0) {

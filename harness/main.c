@@ -316,7 +316,9 @@ static void print_help(void)
            "  convbench compare BASELINE.csv CURRENT.csv [--threshold F] "
            "[--noise K]\n"
            "                    [--no-normalize] [--all]\n"
-           "  convbench gbench [conv_opts] [-- google-benchmark flags]\n\n"
+           "  convbench gbench [conv_opts] [-- google-benchmark flags]\n"
+           "  convbench selftest [--algo a,b]  (the verifier against its "
+           "fault catalogue)\n\n"
            "options:\n");
     for (int i = 0; i < NOPTIONS; i++)
         printf("  %-16s %s\n", options[i].name, options[i].help);
@@ -480,9 +482,9 @@ static int run_list(conv_opts *o)
 
 static const struct command {
     const char *name;
-    int kind; /* 0 list, 1 verify, 2 bench, 3 exec, 4 gbench */
-} commands[] = {
-    {"list", 0}, {"verify", 1}, {"bench", 2}, {"exec", 3}, {"gbench", 4}};
+    int kind; /* 0 list, 1 verify, 2 bench, 3 exec, 4 gbench, 5 selftest */
+} commands[] = {{"list", 0}, {"verify", 1}, {"bench", 2},
+                {"exec", 3}, {"gbench", 4}, {"selftest", 5}};
 
 int main(int argc, char **argv)
 {
@@ -538,6 +540,8 @@ int main(int argc, char **argv)
         rc = run_list(&o);
     } else if (kind == 3) {
         rc = run_exec(&o);
+    } else if (kind == 5) {
+        rc = conv_selftest(&o);
     } else if (!o.shapes.n) {
         rc = usage_error("no problems: give --desc, --shapes or --sweep%s", "",
                          "");

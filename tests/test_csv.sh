@@ -40,6 +40,10 @@ for r in body:
             errors.append("reps %s < --min-reps" % d["reps"])
         if float(d["min_ms"]) > float(d["median_ms"]):
             errors.append("min above median")
+        # Every plan holds at least its copy of the weights.
+        if int(d.get("plan_alloc_bytes") or 0) <= 0:
+            errors.append("plan_alloc_bytes %r in %s"
+                          % (d.get("plan_alloc_bytes"), d["algo"]))
     elif d["status"] != "PASSED" and not d["reason"]:
         errors.append("%s row without reason" % d["status"])
 names = {r[2] for r in body}

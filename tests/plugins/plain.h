@@ -73,10 +73,13 @@ static conv_status plain_execute(conv_plan *pl, const float *x, float *y)
     return CONV_OK;
 }
 
+/* What plan() holds: the copies of w and b. */
 static size_t plain_workspace(const conv_plan *pl)
 {
-    (void)pl;
-    return 0;
+    const conv_problem *p = &pl->p;
+    return sizeof *pl +
+           ((size_t)p->oc * (p->ic / p->g) * p->kh * p->kw + (size_t)p->oc) *
+               sizeof(float);
 }
 
 #define PLAIN_ALGO(nm, exec)                                                   \
