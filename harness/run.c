@@ -38,6 +38,7 @@ void conv_row_init(conv_row *r, const char *algo, const conv_shape *s,
                             &r->sgemm_gflops, &r->sgemm_frac};
     for (size_t i = 0; i < sizeof nan_fields / sizeof *nan_fields; i++)
         *nan_fields[i] = NAN;
+    for (int i = 0; i < CONV_NPHASES; i++) r->phase_ms[i] = NAN;
 }
 
 static void print_row(const conv_row *r)
@@ -99,6 +100,8 @@ int conv_run_rows(conv_opts *o, int argc, char **argv, bool timed)
                          "out of memory for tensors");
             } else {
                 conv_run_row(o, timed, o->algos[k], &d, &ctx, r);
+                if (timed && o->breakdown && !strcmp(r->status, "PASSED"))
+                    conv_breakdown_row(o, o->algos[k], &d, &ctx, r);
             }
         }
         double sg = NAN;
