@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # bench --breakdown fills exactly an algorithm's phase_<name>_ms columns on
-# its PASSED rows (non-negative, summing to within a loose factor of the
-# timed median at one thread: the machine may be loaded), leaves them empty
-# for algorithms without phases and without --breakdown, reports no broken
-# marks (at 1 and 2 threads), and is refused outside bench.
+# its PASSED rows (non-negative; at one thread summing to at least a
+# quarter of the timed min_ms and at most 10x the timed median: loose, the
+# machine may be loaded, but phases that miss the work or pile up over the
+# runs fail), leaves them empty for algorithms without phases and without
+# --breakdown, reports no broken marks (at 1 and 2 threads), and is
+# refused outside bench. Problems are small: runs well under a time slice
+# are rarely preempted.
 # usage: test_breakdown.sh CONVBENCH_BINARY
 set -u
 cb=${1:?usage: $0 CONVBENCH_BINARY}
@@ -13,12 +16,12 @@ py=/usr/bin/python3
 failures=0
 # 3x3 (im2col tiles, fft f32), 1x1 grouped (im2col without lowering), 1D
 # strided, and few taps per output (fft's double path).
-descs=(--desc 'mb1ic8ih20oc8kh3ph1n"t:3x3"'
+descs=(--desc 'mb1ic4ih12oc4kh3ph1n"t:3x3"'
        --desc 'g2mb2ic16ih12oc16kh1n"t:1x1"'
        --desc 'mb1ic8iw300oc8kw5sw2pw2n"t:1d"'
        --desc 'mb1ic2ih16oc4kh1n"t:f64"')
 for t in 1 2; do
-    if ! "$cb" bench --breakdown "${descs[@]}" --threads $t --min-reps 15 \
+    if ! "$cb" bench --breakdown "${descs[@]}" --threads $t --min-reps 41 \
         --min-ms 0 --quiet --csv "$tmp/on$t.csv" > "$tmp/on$t.out" \
         2> "$tmp/on$t.err"; then
         echo "FAIL: bench --breakdown --threads $t failed:"
@@ -43,8 +46,9 @@ EXPECT = {"naive": set(), "im2col_gemm": {"lower", "gemm"},
           "toeplitz": {"product"}, "fft": {"forward", "product", "inverse"},
           "onednn": {"reorder_in", "primitive", "reorder_out"},
           "onednn_native": {"primitive"}}
-LO, HI = 0.25, 4.0  # sum of phases / median_ms, 1 thread
+LO, HI = 0.25, 10.0  # sum of phases: above LO x min_ms, below HI x median
 errors = []
+summed = 0
 
 def rows(name):
     with open("%s/%s" % (tmp, name), newline="") as f:
@@ -86,14 +90,21 @@ for t in (1, 2):
             if (vals["lower"] > 0) != lowers:
                 errors.append("%s: lower %g on %s" % (where, vals["lower"],
                                                        impl))
-        if filled and t == 1:
-            ratio = sum(vals.values()) / float(r["median_ms"])
-            if not LO <= ratio <= HI:
-                errors.append("%s: phases sum to %.3g x median_ms %s (%s)"
-                              % (where, ratio, r["median_ms"], vals))
+        total = sum(vals.values())
+        # sub-5us rows: execute's fixed costs outside the phases dominate
+        if not (filled and t == 1 and float(r["min_ms"]) >= 0.005):
+            continue
+        summed += 1
+        if not LO * float(r["min_ms"]) <= total <= HI * float(r["median_ms"]):
+            errors.append("%s: phases sum to %.4g ms, min_ms %s, median_ms "
+                          "%s (%s)" % (where, total, r["min_ms"],
+                                       r["median_ms"], vals))
     got = {r["algo"] for r in rows("on%d.csv" % t) if r["status"] == "PASSED"
            and any(r[c] for c in COLS)}
     print("threads %d: phases filled for %s" % (t, ", ".join(sorted(got))))
+print("phase sums checked against the timing on %d rows" % summed)
+if summed < 3:
+    errors.append("only %d rows large enough to check phase sums" % summed)
 for r in rows("off.csv"):
     if any(r[c] for c in COLS):
         errors.append("without --breakdown: %s on %s has phases"
