@@ -50,7 +50,21 @@ typedef enum conv_fft_effort {
  *     microsecond-sized pieces is still too fine: mark per block.
  * plan() keeps the pointer ctx->phase_hook in its plan (the harness keeps
  * the hook alive as long as the plan) and execute() passes it to every
- * mark. What the harness reports per phase: README, "--breakdown". */
+ * mark. What the harness reports per phase: README, "--breakdown".
+ * Per-block phases, e.g. (under a combined "parallel for", where nothing
+ * can follow the loop, end each iteration with CONV_PHASE_END instead):
+ *     #pragma omp parallel
+ *     {
+ *         const int t = omp_get_thread_num();
+ *     #pragma omp for schedule(dynamic) nowait
+ *         for (int b = 0; b < nblocks; b++) {
+ *             conv_phase_mark(pl->hook, t, W_INPUT);   transform block b
+ *             conv_phase_mark(pl->hook, t, W_PRODUCT); its products
+ *             conv_phase_mark(pl->hook, t, W_OUTPUT);  back into y
+ *         }
+ *         conv_phase_mark(pl->hook, t, CONV_PHASE_END);
+ *     }
+ */
 enum { CONV_PHASE_END = -1 };
 typedef struct conv_phase_hook {
     void (*mark)(void *arg, int thread, int phase);
