@@ -103,7 +103,11 @@ for t in (1, 2):
            and any(r[c] for c in COLS)}
     print("threads %d: phases filled for %s" % (t, ", ".join(sorted(got))))
 print("phase sums checked against the timing on %d rows" % summed)
-if summed < 3:
+phased = {r["algo"] for r in rows("on1.csv") if EXPECT.get(r["algo"])}
+if not phased:
+    print("no algorithm with phases is built (backends off): only the "
+          "empty columns are checked")
+elif summed < 3:
     errors.append("only %d rows large enough to check phase sums" % summed)
 for r in rows("off.csv"):
     if any(r[c] for c in COLS):
