@@ -31,6 +31,54 @@ typedef enum conv_fft_effort {
     CONV_FFT_PATIENT
 } conv_fft_effort;
 
+/* Phase marks for --breakdown (DESIGN §13). A thread calls mark(arg,
+ * thread, k) when it starts phase k of its algorithm (an index into
+ * conv_algo.phases) and mark(arg, thread, CONV_PHASE_END) when it stops
+ * working on phases. Time from one mark of a thread to its next counts to
+ * the phase the first one named, so marking only where a thread changes
+ * phase is enough, and per-block phases inside a parallel loop (a thread
+ * doing transform, product, inverse per block, marking each) just work.
+ * A thread's time between CONV_PHASE_END and its next mark counts nowhere.
+ * Rules for execute():
+ *   - thread is omp_get_thread_num() inside a parallel region, 0 outside
+ *     (where omp_get_thread_num() is 0 too); never a library's own threads;
+ *   - every thread that marked ends with CONV_PHASE_END before execute()
+ *     returns, inside the parallel region it marked in: waiting at the
+ *     region's join is no phase's time, while waiting at a barrier inside
+ *     it counts to the phase before the barrier (its load imbalance);
+ *   - mark through conv_phase_mark(), which is one predicted-not-taken
+ *     branch when the hook is NULL: the timed runs carry no hook, so
+ *     marks cost them nothing measurable. A mark in an inner loop of
+ *     microsecond-sized pieces is still too fine: mark per block.
+ * plan() keeps the pointer ctx->phase_hook in its plan (the harness keeps
+ * the hook alive as long as the plan) and execute() passes it to every
+ * mark. What the harness reports per phase: README, "--breakdown".
+ * Per-block phases, e.g. (under a combined "parallel for", where nothing
+ * can follow the loop, end each iteration with CONV_PHASE_END instead):
+ *     #pragma omp parallel
+ *     {
+ *         const int t = omp_get_thread_num();
+ *     #pragma omp for schedule(dynamic) nowait
+ *         for (int b = 0; b < nblocks; b++) {
+ *             conv_phase_mark(pl->hook, t, W_INPUT);   transform block b
+ *             conv_phase_mark(pl->hook, t, W_PRODUCT); its products
+ *             conv_phase_mark(pl->hook, t, W_OUTPUT);  back into y
+ *         }
+ *         conv_phase_mark(pl->hook, t, CONV_PHASE_END);
+ *     }
+ */
+enum { CONV_PHASE_END = -1 };
+typedef struct conv_phase_hook {
+    void (*mark)(void *arg, int thread, int phase);
+    void *arg;
+} conv_phase_hook;
+
+static inline void conv_phase_mark(const conv_phase_hook *h, int thread,
+                                   int phase)
+{
+    if (__builtin_expect(h != NULL, 0)) h->mark(h->arg, thread, phase);
+}
+
 /* Run settings handed to plan(). */
 typedef struct conv_ctx {
     int threads;          /* drives OpenMP, OpenBLAS and oneDNN alike  */
@@ -39,6 +87,7 @@ typedef struct conv_ctx {
     const char *fft_wisdom; /* FFTW wisdom cache file, NULL = none       */
     char *why;              /* plan() writes a reason here on failure    */
     size_t why_len;
+    const conv_phase_hook *phase_hook; /* NULL: no marks (timed runs) */
 } conv_ctx;
 
 typedef struct conv_plan conv_plan; /* each algorithm defines its own */
@@ -74,6 +123,10 @@ typedef struct conv_algo {
      * not count. The harness measures what plan() holds either way; only
      * when this is false must the two agree (harness/verify.c). */
     bool library_memory;
+    /* Names of execute()'s phases, NULL-terminated, the index being what
+     * conv_phase_mark() takes; NULL: no phases. Each name must be one of
+     * the harness's phase_<name>_ms CSV columns (harness/breakdown.c). */
+    const char *const *phases;
 } conv_algo;
 
 /* Plugins (DESIGN §12): a shared library built against this header alone

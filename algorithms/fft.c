@@ -207,8 +207,15 @@ enum { FEW_TAPS = 4 };
  * results), so 64 keeps a margin of about 60x. */
 static const double SNAP_C = 64.0;
 
+/* --breakdown phases: gather and transform the input tiles; the spectral
+ * products; transform back and crop into y (with the bias and the few-tap
+ * outputs summed directly). */
+enum { FFT_FORWARD, FFT_PRODUCT, FFT_INVERSE };
+static const char *const fft_phases[] = {"forward", "product", "inverse", NULL};
+
 struct conv_plan {
     conv_problem p;
+    const conv_phase_hook *hook;
     int nthr;
     int icg, ocg;
     int nrh, nrw, *phh, *phw;  /* phases kept: offsets r per dimension */
@@ -931,15 +938,16 @@ static void f64_product(double *restrict ys, const double *restrict wc,
 }
 
 /* One tile of one group: k forward transforms, per output channel a
- * spectral product, an inverse transform and the crop. */
+ * spectral product, an inverse transform and the crop; tid marks. */
 static void f64_tile(const conv_plan *pl, const float *x, float *y, int g,
-                     int t, float *fr, double *buf)
+                     int t, float *fr, double *buf, int tid)
 {
     const conv_problem *p = &pl->p;
     const size_t cs2 = pl->cs * 2, n = (size_t)pl->th * pl->tw;
     double *xr = buf, *yr = xr + pl->rs, *ys = yr + pl->rs, *xs = ys + cs2;
     const tile_pos tp = tile_at(pl, t);
     double ss = 0;
+    conv_phase_mark(pl->hook, tid, FFT_FORWARD);
     for (int cc = 0; cc < pl->k; cc++) {
         gather(pl, x, g, tp, cc, 1, fr);
         for (size_t i = 0; i < n; i++) {
@@ -953,8 +961,10 @@ static void f64_tile(const conv_plan *pl, const float *x, float *y, int g,
     const int wv = imin(pl->otw, p->ow - tp.q0);
     for (int o = 0; o < pl->ocg; o++) {
         const int oc = g * pl->ocg + o;
+        conv_phase_mark(pl->hook, tid, FFT_PRODUCT);
         f64_product(ys, pl->dspec + (size_t)oc * pl->k * cs2, xs, pl->k, cs2,
                     pl->bins);
+        conv_phase_mark(pl->hook, tid, FFT_INVERSE);
         fftw_execute_dft_c2r(pl->dinv, (fftw_complex *)ys, yr);
         /* Values within the rounding bound are indistinguishable from 0:
          * an output whose products are all 0 is then exactly the bias. */
@@ -977,10 +987,11 @@ static void execute_f64(const conv_plan *pl, const float *x, float *y)
 #pragma omp parallel num_threads(pl->nthr)
     {
         const int tid = omp_get_thread_num();
-#pragma omp for schedule(dynamic)
+#pragma omp for schedule(dynamic) nowait
         for (int it = 0; it < items; it++)
             f64_tile(pl, x, y, it / pl->nt, it % pl->nt, pl->r[tid],
-                     pl->dr[tid]);
+                     pl->dr[tid], tid);
+        conv_phase_mark(pl->hook, tid, CONV_PHASE_END);
     }
 }
 
@@ -1077,6 +1088,7 @@ static conv_status fft_plan(const conv_problem *p, const float *w,
     conv_plan *pl = calloc(1, sizeof *pl);
     if (!pl) return conv_why(ctx->why, ctx->why_len, CONV_NOMEM, "fft: oom");
     pl->p = *p;
+    pl->hook = ctx->phase_hook;
     pl->nthr = imax(1, ctx->threads);
     pl->icg = p->ic / p->g, pl->ocg = p->oc / p->g;
     pl->phh = malloc(p->sh * sizeof(int));
@@ -1113,7 +1125,7 @@ cleanup:
 
 /* All threads on one chunk: phases split into items, barriers between. */
 static void run_shared(const conv_plan *pl, const float *x, float *y, int u,
-                       float *r)
+                       int tid, float *r)
 {
     const int ntc = ceil_div(pl->nt, pl->tpc);
     const int g0 = u / ntc * pl->gpc, t0 = u % ntc * pl->tpc;
@@ -1121,12 +1133,15 @@ static void run_shared(const conv_plan *pl, const float *x, float *y, int u,
     const int nfwd = gn * tn * ceil_div(pl->k, pl->cbi);
     const int nacc = gn * pl->nfb * pl->nob;
     const int ninv = gn * tn * ceil_div(pl->ocg, pl->cbo);
+    conv_phase_mark(pl->hook, tid, FFT_FORWARD);
 #pragma omp for schedule(dynamic)
     for (int it = 0; it < nfwd; it++) forward(pl, x, pl->xf, g0, t0, tn, it, r);
+    conv_phase_mark(pl->hook, tid, FFT_PRODUCT);
 #pragma omp for schedule(dynamic, 4)
     for (int it = 0; it < nacc; it++)
         accumulate(pl, pl->xf, pl->yf, g0, tn, it);
-        /* nowait: the next chunk's forward() writes only xf */
+    conv_phase_mark(pl->hook, tid, FFT_INVERSE);
+    /* nowait: the next chunk's forward() writes only xf */
 #pragma omp for schedule(dynamic) nowait
     for (int it = 0; it < ninv; it++)
         inverse(pl, x, y, pl->yf, g0, t0, tn, it, r);
@@ -1144,8 +1159,11 @@ static void run_own(const conv_plan *pl, const float *x, float *y, int u,
     const int nfwd = gn * tn * ceil_div(pl->k, pl->cbi);
     const int nacc = gn * pl->nfb * pl->nob;
     const int ninv = gn * tn * ceil_div(pl->ocg, pl->cbo);
+    conv_phase_mark(pl->hook, tid, FFT_FORWARD);
     for (int it = 0; it < nfwd; it++) forward(pl, x, xf, g0, t0, tn, it, r);
+    conv_phase_mark(pl->hook, tid, FFT_PRODUCT);
     for (int it = 0; it < nacc; it++) accumulate(pl, xf, yf, g0, tn, it);
+    conv_phase_mark(pl->hook, tid, FFT_INVERSE);
     for (int it = 0; it < ninv; it++) inverse(pl, x, y, yf, g0, t0, tn, it, r);
 }
 
@@ -1160,11 +1178,13 @@ static conv_status fft_execute(conv_plan *pl, const float *x, float *y)
     {
         const int tid = omp_get_thread_num();
         if (pl->own) {
-#pragma omp for schedule(dynamic)
+#pragma omp for schedule(dynamic) nowait
             for (int u = 0; u < nch; u++) run_own(pl, x, y, u, tid, pl->r[tid]);
         } else {
-            for (int u = 0; u < nch; u++) run_shared(pl, x, y, u, pl->r[tid]);
+            for (int u = 0; u < nch; u++)
+                run_shared(pl, x, y, u, tid, pl->r[tid]);
         }
+        conv_phase_mark(pl->hook, tid, CONV_PHASE_END);
     }
     return CONV_OK;
 }
@@ -1187,6 +1207,7 @@ const conv_algo conv_algo_fft = {
     .workspace_bytes = fft_workspace,
     .destroy = fft_destroy,
     .impl = fft_impl,
+    .phases = fft_phases,
     .tolerance = 1e-5,
     .exact = false,
     /* FFTW's plans (twiddles, buffers) are not in workspace_bytes. */

@@ -47,6 +47,11 @@
 
 typedef enum ig_path { IG_SERIAL, IG_TILES, IG_BATCHED, IG_SHARED } ig_path;
 
+/* --breakdown phases: lowering into the column matrix; the GEMM with its
+ * bias (and, batched, the copy of its result into y). */
+enum { IG_LOWER, IG_GEMM };
+static const char *const ig_phases[] = {"lower", "gemm", NULL};
+
 struct conv_plan {
     conv_problem p;
     ig_path path;
@@ -59,6 +64,7 @@ struct conv_plan {
     int ntile, ipt;
     long per_g, tasks; /* tiles per group, in all */
     int mblk;          /* SHARED: output channels per GEMM block */
+    const conv_phase_hook *hook;
     float *w, *b;
     float *col; /* K x tile columns, one per thread (one when SHARED) */
     float *tmp; /* BATCHED: OC/G x tile columns, one per thread */
@@ -181,9 +187,9 @@ static void ig_tile(const conv_plan *pl, long t, int *g, int *n, size_t *p0,
     *p1 = *p0 + pl->tw < pl->ohw ? *p0 + pl->tw : pl->ohw;
 }
 
-/* One whole task of the SERIAL or TILES path on buffer col. */
+/* One whole task of the SERIAL or TILES path on buffer col, by thread tid. */
 static void ig_task(const conv_plan *pl, long t, const float *x, float *y,
-                    float *col)
+                    float *col, int tid)
 {
     const conv_problem *p = &pl->p;
     int g, n;
@@ -194,18 +200,21 @@ static void ig_task(const conv_plan *pl, long t, const float *x, float *y,
     const float *bm = xg + p0;
     size_t ldb = pl->hw;
     if (!pl->direct) {
+        conv_phase_mark(pl->hook, tid, IG_LOWER);
         ig_lower(p, xg, 0, pl->icg, p0, p1, col, p1 - p0);
         bm = col;
         ldb = p1 - p0;
     }
+    conv_phase_mark(pl->hook, tid, IG_GEMM);
     if (p->bias) ig_bias_fill(pl, g, 0, pl->ocg, yg, p0, p1);
     ig_sgemm(pl, g, 0, pl->ocg, (int)(p1 - p0), bm, ldb, p->bias ? 1.0f : 0.0f,
              yg + p0, pl->ohw);
+    conv_phase_mark(pl->hook, tid, CONV_PHASE_END);
 }
 
 /* One task of the BATCHED path: images [n0, n1) of group g side by side. */
 static void ig_task_batched(const conv_plan *pl, long t, const float *x,
-                            float *y, float *col, float *tmp)
+                            float *y, float *col, float *tmp, int tid)
 {
     const conv_problem *p = &pl->p;
     const size_t ohw = pl->ohw;
@@ -213,11 +222,13 @@ static void ig_task_batched(const conv_plan *pl, long t, const float *x,
     const int n0 = (int)(t % pl->per_g) * pl->ipt,
               n1 = n0 + pl->ipt < p->n ? n0 + pl->ipt : p->n;
     const size_t ld = (size_t)(n1 - n0) * ohw;
+    conv_phase_mark(pl->hook, tid, IG_LOWER);
     for (int n = n0; n < n1; n++) {
         const float *xg =
             x + ((size_t)n * p->ic + (size_t)g * pl->icg) * pl->hw;
         ig_lower(p, xg, 0, pl->icg, 0, ohw, col + (size_t)(n - n0) * ohw, ld);
     }
+    conv_phase_mark(pl->hook, tid, IG_GEMM);
     ig_sgemm(pl, g, 0, pl->ocg, (int)ld, col, ld, 0.0f, tmp, ld);
     for (int n = n0; n < n1; n++) {
         for (int o = 0; o < pl->ocg; o++) {
@@ -227,6 +238,7 @@ static void ig_task_batched(const conv_plan *pl, long t, const float *x,
             for (size_t q = 0; q < ohw; q++) d[q] = s[q] + v;
         }
     }
+    conv_phase_mark(pl->hook, tid, CONV_PHASE_END);
 }
 
 /* Inside a parallel region: every thread on each tile in turn, first
@@ -235,6 +247,7 @@ static void ig_shared(const conv_plan *pl, const float *x, float *y)
 {
     const conv_problem *p = &pl->p;
     const int nmb = (pl->ocg + pl->mblk - 1) / pl->mblk;
+    const int tid = omp_get_thread_num();
     for (long t = 0; t < pl->tasks; t++) {
         int g, n;
         size_t p0, p1;
@@ -245,6 +258,7 @@ static void ig_shared(const conv_plan *pl, const float *x, float *y)
         const float *bm = xg + p0;
         size_t ldb = pl->hw;
         if (!pl->direct) {
+            conv_phase_mark(pl->hook, tid, IG_LOWER);
 #pragma omp for schedule(static)
             for (int c = 0; c < pl->icg; c++)
                 ig_lower(p, xg, c, c + 1, p0, p1, pl->col, p1 - p0);
@@ -253,6 +267,7 @@ static void ig_shared(const conv_plan *pl, const float *x, float *y)
         }
         /* The implied barriers order each tile's lowering, its GEMMs and
          * the next tile's lowering into the same buffer. */
+        conv_phase_mark(pl->hook, tid, IG_GEMM);
 #pragma omp for schedule(static)
         for (int mb = 0; mb < nmb; mb++) {
             const int m0 = mb * pl->mblk,
@@ -263,6 +278,7 @@ static void ig_shared(const conv_plan *pl, const float *x, float *y)
                      pl->ohw);
         }
     }
+    conv_phase_mark(pl->hook, tid, CONV_PHASE_END);
 }
 
 /* Chooses the path and the tiling (see the top of the file). */
@@ -338,6 +354,7 @@ static conv_status ig_plan(const conv_problem *p, const float *w,
                         "allocating the plan failed");
     pl->p = *p;
     pl->threads = ctx->threads > 0 ? ctx->threads : 1;
+    pl->hook = ctx->phase_hook;
     pl->icg = p->ic / p->g;
     pl->ocg = p->oc / p->g;
     pl->k = (size_t)pl->icg * p->kh * p->kw;
@@ -402,7 +419,7 @@ cleanup:
 static conv_status ig_execute(conv_plan *pl, const float *x, float *y)
 {
     if (pl->path == IG_SERIAL) {
-        for (long t = 0; t < pl->tasks; t++) ig_task(pl, t, x, y, pl->col);
+        for (long t = 0; t < pl->tasks; t++) ig_task(pl, t, x, y, pl->col, 0);
         return CONV_OK;
     }
     /* A pthread OpenBLAS would start its own threads for each sgemm in the
@@ -424,9 +441,9 @@ static conv_status ig_execute(conv_plan *pl, const float *x, float *y)
                 pl->col ? pl->col + (size_t)tid * pl->col_stride : NULL;
             if (pl->path == IG_BATCHED)
                 ig_task_batched(pl, t, x, y, col,
-                                pl->tmp + (size_t)tid * pl->tmp_stride);
+                                pl->tmp + (size_t)tid * pl->tmp_stride, tid);
             else
-                ig_task(pl, t, x, y, col);
+                ig_task(pl, t, x, y, col, tid);
         }
     }
     if (hold) openblas_set_num_threads(blas_threads);
@@ -451,6 +468,7 @@ const conv_algo conv_algo_im2col_gemm = {
     .workspace_bytes = ig_workspace,
     .destroy = ig_destroy,
     .impl = ig_impl,
+    .phases = ig_phases,
     /* Largest DESIGN §4 error seen under real fill: 3.2e-7 (about 5 ulp),
      * over `verify --fill real --sweep 300` with seeds 1-5 at 1 to 3
      * threads, the benchdnn mobilenet, googlenet, dilated, 1d, tails and

@@ -23,7 +23,16 @@
 
 #include "conv.h"
 
+/* --breakdown phases (serial calls into the threaded library: thread 0
+ * marks). onednn_native's conversions are outside execute(). */
+enum { DN_REORDER_IN, DN_PRIMITIVE, DN_REORDER_OUT };
+static const char *const onednn_phases[] = {"reorder_in", "primitive",
+                                            "reorder_out", NULL};
+enum { DN_NATIVE_PRIMITIVE };
+static const char *const onednn_native_phases[] = {"primitive", NULL};
+
 struct conv_plan {
+    const conv_phase_hook *hook;
     dnnl_engine_t eng;
     dnnl_stream_t strm;
     dnnl_primitive_t conv;
@@ -142,6 +151,7 @@ static conv_status setup(const conv_problem *p, const float *w, const float *b,
     dnnl_primitive_t rw = NULL;
     conv_plan *pl = calloc(1, sizeof *pl);
     if (!pl) return conv_why(why, len, CONV_NOMEM, "plan: out of memory");
+    pl->hook = ctx->phase_hook;
 
     /* 1D problems use 3-D tensors (ncw) and one spatial dimension. */
     const int sp = p->is_1d ? 1 : 2, nd = 2 + sp;
@@ -330,18 +340,25 @@ static dnnl_status_t run_conv(conv_plan *pl, dnnl_memory_t src,
 
 static conv_status onednn_execute(conv_plan *pl, const float *x, float *y)
 {
+    conv_status s = CONV_BACKEND;
+    dnnl_memory_t src = pl->src ? pl->src : pl->x_mem;
+    dnnl_memory_t dst = pl->dst ? pl->dst : pl->y_mem;
+    conv_phase_mark(pl->hook, 0, DN_REORDER_IN);
     /* oneDNN only reads src; its handle type is not const. */
     if (dnnl_memory_set_data_handle(pl->x_mem, (void *)x) != dnnl_success ||
         dnnl_memory_set_data_handle(pl->y_mem, y) != dnnl_success)
-        return CONV_BACKEND;
-    dnnl_memory_t src = pl->src ? pl->src : pl->x_mem;
-    dnnl_memory_t dst = pl->dst ? pl->dst : pl->y_mem;
+        goto cleanup;
     if (pl->rx && run_reorder(pl, pl->rx, pl->x_mem, src) != dnnl_success)
-        return CONV_BACKEND;
-    if (run_conv(pl, src, dst) != dnnl_success) return CONV_BACKEND;
+        goto cleanup;
+    conv_phase_mark(pl->hook, 0, DN_PRIMITIVE);
+    if (run_conv(pl, src, dst) != dnnl_success) goto cleanup;
+    conv_phase_mark(pl->hook, 0, DN_REORDER_OUT);
     if (pl->ry && run_reorder(pl, pl->ry, dst, pl->y_mem) != dnnl_success)
-        return CONV_BACKEND;
-    return CONV_OK;
+        goto cleanup;
+    s = CONV_OK;
+cleanup:
+    conv_phase_mark(pl->hook, 0, CONV_PHASE_END);
+    return s;
 }
 
 static conv_status onednn_native_load_input(conv_plan *pl, const float *x)
@@ -357,8 +374,10 @@ static conv_status onednn_native_execute(conv_plan *pl, const float *x,
                                          float *y)
 {
     (void)x, (void)y;
-    return run_conv(pl, pl->src, pl->dst) == dnnl_success ? CONV_OK
-                                                          : CONV_BACKEND;
+    conv_phase_mark(pl->hook, 0, DN_NATIVE_PRIMITIVE);
+    const dnnl_status_t st = run_conv(pl, pl->src, pl->dst);
+    conv_phase_mark(pl->hook, 0, CONV_PHASE_END);
+    return st == dnnl_success ? CONV_OK : CONV_BACKEND;
 }
 
 static conv_status onednn_native_store_output(conv_plan *pl, float *y)
@@ -399,6 +418,7 @@ const conv_algo conv_algo_onednn = {
     .exact = true,
     /* The primitives and their JIT code are not in workspace_bytes. */
     .library_memory = true,
+    .phases = onednn_phases,
 };
 
 const conv_algo conv_algo_onednn_native = {
@@ -414,4 +434,5 @@ const conv_algo conv_algo_onednn_native = {
     .load_input = onednn_native_load_input,
     .store_output = onednn_native_store_output,
     .library_memory = true,
+    .phases = onednn_native_phases,
 };

@@ -16,8 +16,14 @@
 
 #include "conv.h"
 
+/* --breakdown: one phase, the product with its bias preset (serial code
+ * calling a threaded BLAS: thread 0 marks). */
+enum { TZ_PRODUCT };
+static const char *const tz_phases[] = {"product", NULL};
+
 struct conv_plan {
     conv_problem p;
+    const conv_phase_hook *hook;
     size_t rows, cols; /* of each T_g */
     float *t;          /* G blocks of rows x cols, row-major */
     float *b;
@@ -55,6 +61,7 @@ static conv_status tz_plan(const conv_problem *p, const float *w,
         return conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
                         "allocating the plan failed");
     pl->p = *p;
+    pl->hook = ctx->phase_hook;
     const int icg = p->ic / p->g, ocg = p->oc / p->g;
     const size_t ohw = (size_t)p->oh * p->ow, hw = (size_t)p->ih * p->iw;
     pl->rows = (size_t)ocg * ohw;
@@ -133,6 +140,7 @@ static conv_status tz_execute(conv_plan *pl, const float *x, float *y)
      * never meets a BLAS beta = 0 special case. Serial: y is small next to
      * T, and an OpenMP region here would leave its threads spinning
      * against OpenBLAS's. */
+    conv_phase_mark(pl->hook, 0, TZ_PRODUCT);
     for (size_t row = 0; row < (size_t)p->n * p->oc; row++) {
         const float v = p->bias ? pl->b[row % (size_t)p->oc] : 0.0f;
         float *yr = y + row * ohw;
@@ -152,6 +160,7 @@ static conv_status tz_execute(conv_plan *pl, const float *x, float *y)
                         (int)((size_t)p->ic * hw), tg, (int)pl->cols, 1.0f, yg,
                         (int)((size_t)p->oc * ohw));
     }
+    conv_phase_mark(pl->hook, 0, CONV_PHASE_END);
     return CONV_OK;
 }
 
@@ -173,6 +182,7 @@ const conv_algo conv_algo_toeplitz = {
     .workspace_bytes = tz_workspace,
     .destroy = tz_destroy,
     .impl = tz_impl,
+    .phases = tz_phases,
     /* Largest DESIGN §4 error seen under real fill: 2.1e-7 (about 4 ulp),
      * over `verify --fill real --sweep 300` with seeds 1-5 and the
      * benchdnn sets that fit the workspace cap; the zeros of T add nothing

@@ -71,6 +71,17 @@ static const struct column {
     C("origin", T_ORIGIN, algo),
     /* Bytes malloc holds after plan() minus before (verify.c). */
     C("plan_alloc_bytes", T_SIZE, plan_alloc),
+    /* --breakdown (breakdown.c): empty without it or without the phase */
+    C("phase_lower_ms", T_F3, phase_ms[CONV_PH_LOWER]),
+    C("phase_gemm_ms", T_F3, phase_ms[CONV_PH_GEMM]),
+    C("phase_product_ms", T_F3, phase_ms[CONV_PH_PRODUCT]),
+    C("phase_forward_ms", T_F3, phase_ms[CONV_PH_FORWARD]),
+    C("phase_inverse_ms", T_F3, phase_ms[CONV_PH_INVERSE]),
+    C("phase_input_ms", T_F3, phase_ms[CONV_PH_INPUT]),
+    C("phase_output_ms", T_F3, phase_ms[CONV_PH_OUTPUT]),
+    C("phase_reorder_in_ms", T_F3, phase_ms[CONV_PH_REORDER_IN]),
+    C("phase_primitive_ms", T_F3, phase_ms[CONV_PH_PRIMITIVE]),
+    C("phase_reorder_out_ms", T_F3, phase_ms[CONV_PH_REORDER_OUT]),
 #undef C
 };
 #define NCOLUMNS (int)(sizeof columns / sizeof columns[0])

@@ -111,7 +111,8 @@ static bool cpu_has(const char *feature)
     F(avx512bw)
     F(avx512vl)
     F(avx512dq)
-    F(avx2) F(fma)
+    F(avx2)
+    F(fma)
 #undef F
         return false;
 }

@@ -83,6 +83,7 @@ typedef struct conv_opts {
     unsigned long long seed;
     conv_fill fill;
     bool fill_set, cold_cache, sgemm_ref, quiet;
+    bool breakdown; /* bench: the phase pass after each PASSED row */
     double min_ms;
     const char *csv;
     size_t ws_cap, mem_cap;
@@ -100,6 +101,23 @@ conv_ctx conv_make_ctx(const conv_opts *o, char *why, size_t len);
 /* "OK", "INVALID", "UNSUPPORTED", "NOMEM", "BACKEND". */
 const char *conv_status_name(conv_status s);
 
+/* ---- phase names (breakdown.c): one phase_<name>_ms CSV column each ---- */
+typedef enum conv_phase_col {
+    CONV_PH_LOWER,
+    CONV_PH_GEMM,
+    CONV_PH_PRODUCT,
+    CONV_PH_FORWARD,
+    CONV_PH_INVERSE,
+    CONV_PH_INPUT,
+    CONV_PH_OUTPUT,
+    CONV_PH_REORDER_IN,
+    CONV_PH_PRIMITIVE,
+    CONV_PH_REORDER_OUT,
+    CONV_NPHASES
+} conv_phase_col;
+/* "lower", "gemm", ...: the names algorithms give in conv_algo.phases. */
+extern const char *const conv_phase_names[CONV_NPHASES];
+
 /* ---- rows and the CSV (csv.c) ------------------------------------------ */
 typedef struct conv_row {
     const char *algo, *status;
@@ -114,6 +132,7 @@ typedef struct conv_row {
     /* From conv_check_output: NaN outputs, and the element of largest
      * error (or the first NaN). */
     size_t nans, worst;
+    double phase_ms[CONV_NPHASES]; /* --breakdown; NaN: not measured */
 } conv_row;
 
 /* Written to a temporary file and renamed into place by close. */
@@ -163,6 +182,16 @@ conv_status conv_time_runs(const conv_opts *o, const conv_algo *a,
 /* The --cold-cache eviction buffer. */
 conv_status conv_timing_init(const conv_opts *o);
 void conv_timing_free(void);
+
+/* ---- breakdown (breakdown.c) ------------------------------------------- */
+/* --breakdown: after a PASSED row's timing, a separate pass re-plans a with
+ * a phase hook, runs it under the timing loop's rule and fills
+ * r->phase_ms (README, "--breakdown"). On a problem (re-plan failed or
+ * chose another path, output wrong, a mark against conv.h's rules) it
+ * leaves them NaN, says why on stderr and in r->reason; the row stays
+ * PASSED: its timing is unaffected. */
+void conv_breakdown_row(const conv_opts *o, const conv_algo *a, conv_data *d,
+                        const conv_ctx *ctx, conv_row *r);
 
 /* ---- verify / bench (run.c) -------------------------------------------- */
 /* Every algorithm on every problem; returns an exit code. */

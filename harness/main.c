@@ -206,6 +206,12 @@ static int set_sgemm_ref(conv_opts *o, const char *v)
     o->sgemm_ref = true;
     return 0;
 }
+static int set_breakdown(conv_opts *o, const char *v)
+{
+    (void)v;
+    o->breakdown = true;
+    return 0;
+}
 static int set_quiet(conv_opts *o, const char *v)
 {
     (void)v;
@@ -280,6 +286,8 @@ static const struct option_row {
      "          evict caches before each timed run"},
     {"--sgemm-ref", false, set_sgemm_ref,
      "          add sgemm rate of each problem's im2col GEMM shape"},
+    {"--breakdown", false, set_breakdown,
+     "          (bench) then time execute's phases: phase_*_ms columns"},
     {"--workspace-cap", true, set_ws_cap,
      "BYTES     most an algorithm's plan may hold (default 2G)"},
     {"--mem-cap", true, set_mem_cap,
@@ -517,6 +525,10 @@ int main(int argc, char **argv)
     if (!o.algos_set && (rc = set_algo(&o, "all"))) goto done;
     if (o.sweep && conv_shapes_sweep(&o.shapes, o.sweep, o.seed, o.mem_cap)) {
         rc = usage_error("--sweep: out of memory%s", "", "");
+        goto done;
+    }
+    if (o.breakdown && kind != 2) {
+        rc = usage_error("--breakdown is only for bench%s", "", "");
         goto done;
     }
     if (o.rest_argc && kind != 4) {

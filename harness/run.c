@@ -38,6 +38,7 @@ void conv_row_init(conv_row *r, const char *algo, const conv_shape *s,
                             &r->sgemm_gflops, &r->sgemm_frac};
     for (size_t i = 0; i < sizeof nan_fields / sizeof *nan_fields; i++)
         *nan_fields[i] = NAN;
+    for (int i = 0; i < CONV_NPHASES; i++) r->phase_ms[i] = NAN;
 }
 
 static void print_row(const conv_row *r)

@@ -322,4 +322,7 @@ void conv_run_row(const conv_opts *o, bool timed, const conv_algo *a,
     }
 cleanup:
     a->destroy(pl);
+    /* Here rather than in run.c, so an isolated row's child does it too. */
+    if (timed && o->breakdown && !strcmp(r->status, "PASSED"))
+        conv_breakdown_row(o, a, d, ctx0, r);
 }

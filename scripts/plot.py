@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Plots a convbench results CSV (DESIGN section 7) as three PNGs.
+"""Plots a convbench results CSV (DESIGN section 7) as PNGs.
 
     plot.py RESULTS.csv [--out DIR] [--baseline ALGO] [--linear]
 
@@ -7,6 +7,10 @@ Writes, next to the CSV (or into DIR):
   <stem>_gflops.png    GFLOP/s per layer and algorithm (grouped bars)
   <stem>_speedup.png   speedup of each algorithm over --baseline per layer
   <stem>_accuracy.png  max_rel_err per algorithm (log scale, tolerances)
+  <stem>_breakdown.png where execute's time goes: per layer, one bar per
+                       algorithm with its phases stacked (only when the
+                       phase_<name>_ms columns of `bench --breakdown` are
+                       filled)
 Machine details come from <csv>.meta.json when present. Only PASSED rows
 have timings; the others are counted in a note on the timing plots.
 Exit: 0 written, 1 could not write, 2 bad input (message on stderr).
@@ -39,6 +43,9 @@ REQUIRED = ["algo", "name", "desc", "status", "median_ms", "gflops",
 # Plot order and colours stay the same from one run to the next.
 ALGO_ORDER = ["naive", "im2col_gemm", "toeplitz", "fft", "winograd_f2x3",
               "winograd_f4x3", "onednn", "onednn_native"]
+# Phases stacked in about the order execute() runs them; colours fixed.
+PHASE_ORDER = ["reorder_in", "lower", "input", "forward", "gemm", "product",
+               "primitive", "inverse", "output", "reorder_out"]
 ZERO_FLOOR_FACTOR = 0.1  # exact (0) errors are drawn a decade below the rest
 
 
@@ -398,6 +405,89 @@ def plot_accuracy(rows, algos, colour, footer, path):
            "reference; dashed: the algorithm's tolerance", footer, note, path)
 
 
+def read_phases(rows, path):
+    """phase_<name>_ms columns of PASSED rows into r["phases"] ({name: ms},
+    empty cells left out); returns the phase names present, stacking
+    order."""
+    names = []
+    for r in rows:
+        r["phases"] = {}
+        for col, text in r.items():
+            if not (isinstance(text, str) and col.startswith("phase_")
+                    and col.endswith("_ms") and len(col) > 9):
+                continue
+            name = col[6:-3]
+            if name not in names:
+                names.append(name)
+            if text and r["status"] == "PASSED":
+                r["phases"][name] = number(text, path, r["line"], col)
+    known = [p for p in PHASE_ORDER if p in names]
+    return known + [p for p in names if p not in PHASE_ORDER]
+
+
+def plot_breakdown(rows, algos, phases, footer, path):
+    """One bar per algorithm with phases per layer, its phases stacked as
+    shares of their sum; False (nothing written) when no row has any."""
+    have = {(r["desc"], r["algo"]): r for r in rows if r.get("phases")}
+    if not have:
+        return False
+    cmap = plt.get_cmap("tab10")
+    pc = {p: cmap(i % 10) for i, p in enumerate(PHASE_ORDER)}
+    for i, p in enumerate(x for x in phases if x not in pc):
+        pc[p] = plt.get_cmap("Dark2")(i % 8)
+    groups = [g for g in layers(rows) if any((g[0], a) in have for a in algos)]
+    per = max(sum((d, a) in have for a in algos) for d, _ in groups)
+    fig, ax = new_figure(len(groups), per)
+    ticks, labels, used = [], [], set()
+    y = 0.0
+    for desc, label in groups:
+        mine = [a for a in algos if (desc, a) in have]
+        step = 0.8 / len(mine)
+        for k, a in enumerate(mine):
+            r, pos, left = have[(desc, a)], y - k * step, 0.0
+            total = sum(r["phases"].values())
+            for p in phases:
+                v = r["phases"].get(p)
+                if v is None:
+                    continue
+                share = 100.0 * v / total if total > 0 else 0.0
+                ax.barh(pos, share, left=left, height=step * 0.92,
+                        color=pc[p], edgecolor="white", linewidth=0.4)
+                left += share
+                used.add(p)
+            text = "%s  %.3g ms" % (a, total)
+            if r.get("timed"):
+                text += " (median %.3g)" % r["median"]
+            ax.annotate(text, (100.0, pos), xytext=(3, 0),
+                        textcoords="offset points", va="center", fontsize=6,
+                        color="0.25")
+        ticks.append(y - (len(mine) - 1) * step / 2)
+        labels.append(label)
+        y -= 1.0
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_ylim(y + 0.1, 0.45)
+    ax.set_xlim(0, 135)  # room for the labels right of the bars
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xlabel("share of the phases' time per working thread (%; label: "
+                  "algorithm, phases' sum and the timed median in ms)")
+    ax.set_ylabel("layer")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_axisbelow(True)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=pc[p]) for p in phases
+               if p in used]
+    ax.legend(handles, [p for p in phases if p in used], fontsize=8,
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    without = sorted({r["algo"] for r in rows if r["timed"]}
+                     - {a for _, a in have})
+    note = "no phases: %s" % ", ".join(without) if without else ""
+    finish(fig, "Where execute's time goes",
+           "phases of execute() timed in the separate --breakdown pass "
+           "(median per phase), stacked per algorithm and layer", footer,
+           note, path)
+    return True
+
+
 def main(argv):
     ap = argparse.ArgumentParser(
         description="Plot a convbench results CSV as PNGs.")
@@ -416,6 +506,7 @@ def main(argv):
         return 0 if e.code == 0 else 2
     try:
         rows = read_rows(args.csv)
+        phases = read_phases(rows, args.csv)
         meta = read_meta(args.csv)
     except BadInput as e:
         print("plot.py: %s" % e, file=sys.stderr)
@@ -445,6 +536,10 @@ def main(argv):
                      os.path.join(out, stem + "_speedup.png"), baseline)
         plot_accuracy(rows, algos, colour, footer,
                       os.path.join(out, stem + "_accuracy.png"))
+        if not plot_breakdown(rows, algos, phases, footer,
+                              os.path.join(out, stem + "_breakdown.png")):
+            print("no phase_<name>_ms values (bench --breakdown): no "
+                  "breakdown plot")
     except OSError as e:
         print("plot.py: cannot write: %s" % e, file=sys.stderr)
         return 1

@@ -1,6 +1,7 @@
 #!/bin/sh
 # scripts/plot.py: three non-empty PNGs from a results CSV (the hand-made
-# fixture, then a small real `convbench bench` run), exit 2 on bad input.
+# fixture, then a small real `convbench bench` run), a fourth, the stacked
+# breakdown, when phase columns are filled, exit 2 on bad input.
 # usage: test_plot.sh CONVBENCH_BINARY REPO_ROOT
 set -u
 bin=${1:?usage: $0 CONVBENCH_BINARY REPO_ROOT}
@@ -21,10 +22,12 @@ fail() {
     failures=$((failures + 1))
 }
 
-# pngs DIR STEM WHAT: the three plots exist, are PNGs, and no temp is left
+# pngs DIR STEM WHAT [KIND...]: the plots (default the three) exist, are
+# PNGs, and no temp is left
 pngs() {
     ok=1
-    for kind in gflops speedup accuracy; do
+    kinds=${4:-gflops speedup accuracy}
+    for kind in $kinds; do
         f=$1/$2_$kind.png
         if [ ! -s "$f" ]; then
             fail "$3: $f missing or empty"
@@ -38,7 +41,7 @@ pngs() {
         fail "$3: temporary file left in $1"
         ok=0
     fi
-    [ $ok -eq 1 ] && echo "ok: $3: three PNGs"
+    [ $ok -eq 1 ] && echo "ok: $3: PNGs $kinds"
 }
 
 # run RC WHAT PATTERN ARGS...: plot.py exits RC; output matches PATTERN
@@ -73,6 +76,37 @@ grep -v ',PASSED,' "$fix" > "$tmp/nometa/nopass.csv"
 run 0 "no PASSED rows: plots still written" "" "$tmp/nometa/nopass.csv" &&
     pngs "$tmp/nometa" nopass "no PASSED rows"
 
+# phase columns (bench --breakdown): the stacked breakdown plot, only when
+# some are filled
+mkdir "$tmp/phases"
+"$py" - "$fix" "$tmp/phases/ph.csv" "$tmp/phases/empty.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+cols = ["phase_lower_ms", "phase_gemm_ms", "phase_forward_ms",
+        "phase_product_ms", "phase_inverse_ms"]
+want = {"im2col_gemm": ["1.5", "2.25", "", "", ""],
+        "fft": ["", "", "0.5", "1", "0.75"]}
+h = rows[0]
+for path, fill in ((sys.argv[2], True), (sys.argv[3], False)):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(h + cols)
+        for r in rows[1:]:
+            ok = fill and r[h.index("status")] == "PASSED"
+            w.writerow(r + (want.get(r[0], [""] * 5) if ok else [""] * 5))
+PY
+run 0 "phase columns filled" "wrote .*ph_breakdown\.png" \
+    "$tmp/phases/ph.csv" &&
+    pngs "$tmp/phases" ph "phase columns" "gflops speedup accuracy breakdown"
+run 0 "phase columns all empty: no breakdown plot" "no breakdown plot" \
+    "$tmp/phases/empty.csv"
+[ -e "$tmp/phases/empty_breakdown.png" ] &&
+    fail "empty phase columns: a breakdown plot was written"
+sed '3s/\(,[^,]*,[^,]*,[^,]*,[^,]*,\)[^,]*$/\1abc/' "$tmp/phases/ph.csv" \
+    > "$tmp/phases/badphase.csv"
+run 2 "bad phase number" 'badphase\.csv:3: column phase_' \
+    "$tmp/phases/badphase.csv"
+
 # bad input -> 2, nothing written
 run 2 "missing file" "nonexistent\.csv: cannot open" "$tmp/nonexistent.csv"
 printf 'just,some\ntext,here\n' > "$tmp/notcsv.csv"
@@ -95,12 +129,18 @@ if ls "$tmp"/*.png > /dev/null 2>&1; then
 fi
 
 # a real CSV from the harness: plot.py must read what convbench writes
+# (with --breakdown: the phases of im2col_gemm when it is built)
 mkdir "$tmp/real"
-if "$bin" bench --algo naive --desc 'mb1ic8ih12oc8kh3ph1n"t:a"' \
-    --desc 'mb1ic8iw40oc8kw5pw2n"t:b"' --min-reps 2 --min-ms 1 \
+algos=naive kinds="gflops speedup accuracy"
+if "$bin" list | grep -Eq '^ +im2col_gemm +available'; then
+    algos=naive,im2col_gemm kinds="$kinds breakdown"
+fi
+if "$bin" bench --algo $algos --desc 'mb1ic8ih12oc8kh3ph1n"t:a"' \
+    --desc 'mb1ic8iw40oc8kw5pw2n"t:b"' --min-reps 2 --min-ms 1 --breakdown \
     --csv "$tmp/real/bench.csv" > "$tmp/bench.out" 2>&1; then
-    run 0 "CSV written by convbench bench" "" "$tmp/real/bench.csv" &&
-        pngs "$tmp/real" bench "convbench bench CSV"
+    run 0 "CSV written by convbench bench --breakdown" "" \
+        "$tmp/real/bench.csv" &&
+        pngs "$tmp/real" bench "convbench bench CSV" "$kinds"
 else
     fail "convbench bench failed; output:"
     sed 's/^/    /' "$tmp/bench.out"
