@@ -18,6 +18,7 @@ pkgs=(
     # libdnnl-dev only recommends the headers and loader it needs
     ocl-icd-opencl-dev
     python3 python3-matplotlib python3-numpy # scripts/plot.py and tests
+    python3-torch python3-torchvision # scripts/model_shapes.py and its test
 )
 
 if [ "${1:-}" = --packages ]; then
