@@ -416,7 +416,9 @@ static int run_list(conv_opts *o)
             continue;
         }
         conv_desc_format(&s->p, desc, sizeof desc);
-        printf("%s\n  supported by:", desc);
+        printf("%s\n", desc);
+        if (s->count > 1) printf("  occurs %d times\n", s->count);
+        printf("  supported by:");
         for (int k = 0; k < conv_algo_count; k++) {
             const conv_algo *a = conv_algos[k].algo;
             if (a && a->supports(&s->p, why, sizeof why) == CONV_OK)
