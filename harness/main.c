@@ -274,6 +274,8 @@ static void print_help(void)
            "  convbench compare BASELINE.csv CURRENT.csv [--threshold F] "
            "[--noise K]\n"
            "                    [--no-normalize] [--all]\n"
+           "  convbench summary RESULTS.csv [--per-layer] [--choice-out "
+           "FILE]\n"
            "  convbench gbench [conv_opts] [-- google-benchmark flags]\n\n"
            "options:\n");
     for (int i = 0; i < NOPTIONS; i++)
@@ -450,6 +452,8 @@ int main(int argc, char **argv)
             return usage_error("compare: not built%s", "", "");
         return conv_compare_main(argc - 1, argv + 1);
     }
+    if (!strcmp(argv[1], "summary"))
+        return conv_summary_main(argc - 1, argv + 1);
     int kind = -1;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) kind = commands[i].kind;
