@@ -7,11 +7,15 @@ files parse and verify, a small torchvision model, and bad input (exit 2).
 usage: test_model_shapes.py CONVBENCH_BINARY REPO_ROOT
 Exit 77 (skip) when torch is not importable."""
 
+import contextlib
+import importlib.util
+import io
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import traceback
 
 if len(sys.argv) != 3:
     print(__doc__)
@@ -148,10 +152,23 @@ def exact_against_torch(model, shape, text, what, tmp):
               % (what, checked))
 
 
-def bad(args, pattern, what, cwd=None):
-    rc, out, err = run([sys.executable, SCRIPT] + args, cwd=cwd)
+def bad(args, pattern, what, in_process=True):
+    """Exit 2 with a message matching pattern and no traceback. Most cases
+    call the script's main() in this process: one torch import, not one
+    per case."""
+    if in_process:
+        err = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(err), \
+                    contextlib.redirect_stdout(io.StringIO()):
+                rc = model_shapes.main(args)
+        except BaseException:
+            rc, err = None, io.StringIO(traceback.format_exc())
+        err = err.getvalue()
+    else:
+        rc, _, err = run([sys.executable, SCRIPT] + args)
     if rc != 2 or not re.search(pattern, err) or "Traceback" in err:
-        fail("%s: exit %d (want 2), stderr should match /%s/ without a "
+        fail("%s: exit %s (want 2), stderr should match /%s/ without a "
              "traceback" % (what, rc, pattern), err)
     else:
         print("ok: %s: exit 2" % what)
@@ -159,6 +176,9 @@ def bad(args, pattern, what, cwd=None):
 
 sys.path.insert(0, DATA)
 import tiny_model  # noqa: E402
+_spec = importlib.util.spec_from_file_location("model_shapes", SCRIPT)
+model_shapes = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(model_shapes)
 import warnings  # noqa: E402
 warnings.filterwarnings("ignore", message="Using padding='same'")
 
@@ -238,7 +258,7 @@ with tempfile.TemporaryDirectory(prefix="convbench_models.") as tmp:
     # 4. bad input: exit 2, a message, no traceback, no file written
     fo = os.path.join(tmp, "never")
     bad(["nosuchnet", "-o", fo], "nosuchnet.*not a torchvision model",
-        "unknown model")
+        "unknown model (as a command)", in_process=False)
     bad(["no_such_module_x:f"], "cannot import no_such_module_x",
         "unknown module")
     bad([os.path.join(tmp, "missing.py") + ":f"], "no file", "missing file")
@@ -252,7 +272,7 @@ with tempfile.TemporaryDirectory(prefix="convbench_models.") as tmp:
     bad(["resnet18", "--input", "3x0x4"], "--input '3x0x4'", "zero size")
     bad(["resnet18", "--input", "3xaxb"], "--input '3xaxb'", "not a shape")
     bad(["resnet18", "--batch", "0"], "--batch", "batch 0")
-    bad([], "give one of MODEL", "no model")
+    bad([], "give one of MODEL", "no model (as a command)", in_process=False)
     bad(["resnet18", "--bogus"], "", "unknown option")
     if os.path.exists(fo):
         fail("bad input wrote %s" % fo)
