@@ -206,8 +206,8 @@ double conv_sgemm_gflops(int m, int n, int k, double min_ms);
  * input. */
 int conv_compare_main(int argc, char **argv);
 /* convbench summary RESULTS.csv [--per-layer] [--choice-out FILE]
- * (summary.c): network totals; argv[0] is "summary". Returns 0, or 2 on bad
- * input. */
+ * [--networks SET]... (summary.c): network totals; argv[0] is "summary".
+ * Returns 0, or 2 on bad input. */
 int conv_summary_main(int argc, char **argv);
 
 /* convbench gbench (gbench_shim.cc): registers each (algorithm, problem)

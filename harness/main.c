@@ -275,7 +275,7 @@ static void print_help(void)
            "[--noise K]\n"
            "                    [--no-normalize] [--all]\n"
            "  convbench summary RESULTS.csv [--per-layer] [--choice-out "
-           "FILE]\n"
+           "FILE] [--networks SET]\n"
            "  convbench gbench [conv_opts] [-- google-benchmark flags]\n\n"
            "options:\n");
     for (int i = 0; i < NOPTIONS; i++)

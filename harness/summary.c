@@ -8,7 +8,13 @@
  * over fewer layers than the network has is marked incomplete, since it is
  * not comparable. "best per layer" sums, per layer, the fastest PASSED
  * algorithm. Columns are found by header name, so column order and extra
- * columns do not matter. */
+ * columns do not matter.
+ *
+ * --networks SET takes the networks from shape sets instead (every file of
+ * harness/shapes/SET.d/, or one shape file or set): each of their layers
+ * gets the timings of the CSV row of the same problem (desc without its
+ * name), so one run of the unique problems of many networks totals each. */
+#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -34,6 +40,7 @@ typedef struct layer {
     const char *med_text[MAX_ALGOS]; /* as written in the CSV */
     int seen_line[MAX_ALGOS];        /* row of (algo, layer), 0 none */
     int best;                        /* fastest PASSED algorithm, -1 none */
+    char *own; /* desc and name when they come from a shape set */
 } layer;
 
 typedef struct summary {
@@ -44,13 +51,14 @@ typedef struct summary {
     int col[NCOL];
     const char *algos[MAX_ALGOS];
     int nalgos;
-    char **nets; /* network names, first-seen order (point into buf) */
+    char **nets; /* network names, first-seen order (allocated) */
     int nnets, netcap;
     layer *l;
     int nl, lcap;
     int *hash; /* open addressing over desc: layer index + 1, 0 empty */
     size_t hcap;
-    int no_net; /* layers whose name has no ':' */
+    int no_net;     /* layers whose name has no ':' */
+    int not_in_csv; /* --networks: layers no CSV row has */
 } summary;
 
 static conv_status bad(char *err, size_t len, const char *fmt, ...)
@@ -316,12 +324,129 @@ static conv_status load(summary *s, char *err, size_t len)
                    "%s: no PASSED row has a median_ms: summary needs the CSV "
                    "of a bench run",
                    s->path);
-    if (!s->nnets)
-        return bad(err, len,
-                   "%s: no problem is named NETWORK:LAYER, so there is no "
-                   "network to total",
-                   s->path);
     return CONV_OK;
+}
+
+/* A descriptor without its n"name": the problem itself. */
+static size_t problem_len(const char *desc)
+{
+    const char *n = strstr(desc, "n\"");
+    return n ? (size_t)(n - desc) : strlen(desc);
+}
+
+static int by_problem(const void *a, const void *b)
+{
+    const layer *x = *(const layer *const *)a, *y = *(const layer *const *)b;
+    const size_t nx = problem_len(x->desc), ny = problem_len(y->desc);
+    int c = strncmp(x->desc, y->desc, nx < ny ? nx : ny);
+    if (!c) c = (nx > ny) - (nx < ny);
+    return c ? c : (x > y) - (x < y); /* the first row of a problem first */
+}
+
+/* The CSV layer of the problem of desc (the first if several), or NULL. */
+static const layer *find_problem(layer *const *v, int n, const char *desc)
+{
+    const size_t nd = problem_len(desc);
+    int lo = 0, hi = n;
+    while (lo < hi) { /* the first entry not below desc */
+        const int mid = (lo + hi) / 2;
+        const size_t nm = problem_len(v[mid]->desc);
+        int c = strncmp(v[mid]->desc, desc, nm < nd ? nm : nd);
+        if (!c) c = (nm > nd) - (nm < nd);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && problem_len(v[lo]->desc) == nd &&
+                   !strncmp(v[lo]->desc, desc, nd)
+               ? v[lo]
+               : NULL;
+}
+
+/* Appends the shape lists of one --networks argument: every file of
+ * CONV_SHAPES_DIR/SET.d/ (as SET:FILE, in name order), else SET itself. */
+static conv_status load_set(conv_shape_list *l, const char *set, char *err,
+                            size_t len)
+{
+    char dir[4096];
+    struct dirent **ents = NULL;
+    snprintf(dir, sizeof dir, "%s/%s.d", CONV_SHAPES_DIR, set);
+    int n = strchr(set, '/') ? -1 : scandir(dir, &ents, NULL, alphasort);
+    if (n < 0) return conv_shapes_load(l, set, 0, err, len);
+    conv_status st = CONV_OK;
+    for (int i = 0; i < n; i++) {
+        char name[4096];
+        if (!st && ents[i]->d_name[0] != '.') {
+            snprintf(name, sizeof name, "%s:%s", set, ents[i]->d_name);
+            st = conv_shapes_load(l, name, 0, err, len);
+        }
+        free(ents[i]);
+    }
+    free(ents);
+    return st;
+}
+
+/* --networks: replaces the CSV's layers by the sets' layers, each with the
+ * timings of the CSV layer of its problem. */
+static conv_status use_networks(summary *s, char **sets, int nsets, char *err,
+                                size_t len)
+{
+    conv_shape_list shapes = {0};
+    layer **v = malloc((size_t)s->nl * sizeof *v), *nl = NULL;
+    conv_status st = CONV_OK;
+    if (!v) return bad(err, len, "out of memory");
+    for (int i = 0; i < s->nl; i++) v[i] = &s->l[i];
+    qsort(v, (size_t)s->nl, sizeof *v, by_problem);
+    for (int i = 0; i < nsets && !st; i++) {
+        char why[1024];
+        if ((st = load_set(&shapes, sets[i], why, sizeof why)))
+            bad(err, len, "--networks %s: %s", sets[i], why);
+    }
+    if (!st && !(nl = calloc((size_t)shapes.n + 1, sizeof *nl)))
+        st = bad(err, len, "out of memory");
+    for (int k = 0; k < s->nnets; k++) free(s->nets[k]);
+    s->nnets = s->no_net = 0;
+    int n = 0;
+    for (int i = 0; !st && i < shapes.n; i++) {
+        const conv_shape *sh = &shapes.v[i];
+        char desc[512];
+        if (sh->st == CONV_OK)
+            conv_desc_format(&sh->p, desc, sizeof desc);
+        else
+            snprintf(desc, sizeof desc, "%s", sh->text);
+        layer *l = &nl[n];
+        const size_t dl = strlen(desc) + 1;
+        if (!(l->own = malloc(dl + strlen(sh->p.name) + 1))) {
+            st = bad(err, len, "out of memory");
+            break;
+        }
+        n++;
+        memcpy(l->own, desc, dl);
+        strcpy(l->own + dl, sh->p.name);
+        l->desc = l->own, l->name = l->own + dl;
+        l->count = sh->count;
+        l->net = network_of(s, l->name);
+        if (l->net == -2) st = bad(err, len, "out of memory");
+        if (l->net == -1) s->no_net++;
+        const layer *from = find_problem(v, s->nl, desc);
+        l->best = -1;
+        for (int a = 0; a < MAX_ALGOS; a++) l->med[a] = NAN;
+        if (!from) {
+            s->not_in_csv++;
+            continue;
+        }
+        memcpy(l->med, from->med, sizeof l->med);
+        memcpy(l->med_text, from->med_text, sizeof l->med_text);
+        l->best = from->best;
+    }
+    free(v);
+    conv_shapes_free(&shapes);
+    free(s->l);
+    free(s->hash);
+    s->hash = NULL, s->hcap = 0;
+    s->l = nl, s->nl = s->lcap = n;
+    return st;
 }
 
 /* One total line: the sum over the layers of network k with a time. */
@@ -424,6 +549,7 @@ static conv_status write_choice(const summary *s, const char *path,
 
 static void summary_free(summary *s)
 {
+    for (int i = 0; i < s->nl; i++) free(s->l[i].own);
     for (int i = 0; i < s->nnets; i++) free(s->nets[i]);
     free(s->nets);
     free(s->buf);
@@ -436,7 +562,8 @@ static int usage(const char *msg, const char *arg)
 {
     fprintf(stderr,
             "convbench summary: %s%s\nusage: convbench summary RESULTS.csv "
-            "[--per-layer] [--choice-out FILE]\n",
+            "[--per-layer] [--choice-out FILE]\n"
+            "                         [--networks SET|FILE]...\n",
             msg, arg);
     return CONV_EXIT_USAGE;
 }
@@ -445,26 +572,51 @@ int conv_summary_main(int argc, char **argv)
 {
     const char *csv = NULL, *choice = NULL;
     bool per_layer = false;
+    char **sets = calloc((size_t)argc, sizeof *sets);
+    int nsets = 0;
+    if (!sets) return usage("out of memory", "");
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--per-layer")) {
             per_layer = true;
+        } else if (!strcmp(argv[i], "--networks")) {
+            if (++i == argc) {
+                free(sets);
+                return usage("--networks needs a set or shape file", "");
+            }
+            sets[nsets++] = argv[i];
         } else if (!strcmp(argv[i], "--choice-out")) {
-            if (++i == argc) return usage("--choice-out needs a file", "");
+            if (++i == argc) {
+                free(sets);
+                return usage("--choice-out needs a file", "");
+            }
             choice = argv[i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return usage("unknown option ", argv[i]);
-        } else if (csv) {
-            return usage("more than one CSV: ", argv[i]);
+        } else if ((argv[i][0] == '-' && argv[i][1]) || csv) {
+            int rc = usage(csv && argv[i][0] != '-' ? "more than one CSV: "
+                                                    : "unknown option ",
+                           argv[i]);
+            free(sets);
+            return rc;
         } else {
             csv = argv[i];
         }
     }
-    if (!csv) return usage("give a results CSV", "");
+    if (!csv) {
+        free(sets);
+        return usage("give a results CSV", "");
+    }
     summary s = {.path = csv};
     char err[1024];
     int rc = CONV_EXIT_USAGE;
-    if (load(&s, err, sizeof err)) {
+    if (load(&s, err, sizeof err) ||
+        (nsets && use_networks(&s, sets, nsets, err, sizeof err))) {
         fprintf(stderr, "convbench summary: %s\n", err);
+        goto cleanup;
+    }
+    if (!s.nnets) {
+        fprintf(stderr,
+                "convbench summary: %s: no problem is named NETWORK:LAYER, "
+                "so there is no network to total\n",
+                nsets ? "--networks" : csv);
         goto cleanup;
     }
     for (int k = 0; k < s.nnets; k++) {
@@ -475,6 +627,9 @@ int conv_summary_main(int argc, char **argv)
         printf("\n%d problem(s) without a NETWORK: prefix in the name left "
                "out\n",
                s.no_net);
+    if (s.not_in_csv)
+        printf("\n%d layer(s) of the networks have no row in %s\n",
+               s.not_in_csv, csv);
     int missing = 0;
     if (choice && write_choice(&s, choice, &missing, err, sizeof err)) {
         fprintf(stderr, "convbench summary: %s\n", err);
@@ -486,5 +641,6 @@ int conv_summary_main(int argc, char **argv)
     rc = CONV_EXIT_OK;
 cleanup:
     summary_free(&s);
+    free(sets);
     return rc;
 }

@@ -76,11 +76,11 @@ fi
 # --choice-out: each layer's fastest verified algorithm, times as written
 cat > "$tmp/choice_want" <<'WANT'
 desc,name,count,algo,median_ms
-"mb1ic8ih12iw12oc8oh12ow12kh3kw3sh1sw1ph1pw1dh0dw0n""netA:l1*3""",netA:l1*3,3,x,1.0
-"mb1ic8ih12iw12oc16oh6ow6kh3kw3sh2sw2ph1pw1dh0dw0n""netA:l2""",netA:l2,1,y,0.5
-"mb1ic16ih6iw6oc16oh6ow6kh1kw1sh1sw1ph0pw0dh0dw0n""netA:l3*2""",netA:l3*2,2,z,0.125
+"g1mb1ic8ih12iw12oc8oh12ow12kh3kw3sh1sw1ph1pw1dh0dw0n""netA:l1*3""",netA:l1*3,3,x,1.0
+"g1mb1ic8ih12iw12oc16oh6ow6kh3kw3sh2sw2ph1pw1dh0dw0n""netA:l2""",netA:l2,1,y,0.5
+"g1mb1ic16ih6iw6oc16oh6ow6kh1kw1sh1sw1ph0pw0dh0dw0n""netA:l3*2""",netA:l3*2,2,z,0.125
 "g2mb1ic4iw100oc8ow100kw5sw1pw2dw0n""netB:conv""",netB:conv,1,x,10
-"mb1ic4ih5iw5oc4oh5ow5kh3kw3sh1sw1ph1pw1dh0dw0n""plain""",plain,1,x,1
+"g1mb1ic4ih5iw5oc4oh5ow5kh3kw3sh1sw1ph1pw1dh0dw0n""plain""",plain,1,x,1
 WANT
 if "$cb" summary "$fix" --choice-out "$tmp/choice.csv" > "$tmp/out" 2>&1 &&
     grep -q '5 layers (1 without a verified timing left out)' "$tmp/out" &&
@@ -92,6 +92,53 @@ else
 fi
 if ls -a "$tmp" | grep -q 'tmp[A-Za-z0-9]\{6\}$'; then
     fail "--choice-out left a temporary file"
+fi
+
+# --networks: layers and counts from shape files, timings from the CSV row
+# of the same problem (written differently, named differently). m1: x
+# 2*1.0 + 0.25, y 2*2.0 (no l3 row), z 0.125, best 2*1.0 + 0.125; its third
+# layer is in no CSV row. m2: the netB conv problem 3 times.
+cat > "$tmp/m1.shapes" <<'SHAPES'
+mb1ic8ih12iw12oc8oh12ow12kh3kw3sh1sw1ph1pw1dh0dw0n"m1:first*2"
+mb1ic16ih6oc16kh1n"m1:second"
+mb1ic3ih5oc4kh3n"m1:absent"
+SHAPES
+echo 'g2mb1ic4iw100oc8kw5pw2n"m2:conv*3"' > "$tmp/m2.shapes"
+cat > "$tmp/want" <<'WANT'
+network m1: 3 layers, 4 convolutions (count x median_ms, ms)
+algorithm total_ms layers
+x 2.250 2/3 incomplete: 1 layer(s) not verified or untimed, not comparable
+y 4.000 1/3 incomplete: 2 layer(s) not verified or untimed, not comparable
+z 0.125 1/3 incomplete: 2 layer(s) not verified or untimed, not comparable
+w - 0/3 incomplete: 3 layer(s) not verified or untimed, not comparable
+best per layer 2.125 2/3 incomplete: 1 layer(s) not verified or untimed, not comparable
+
+network m2: 1 layers, 3 convolutions (count x median_ms, ms)
+algorithm total_ms layers
+x 30.000 1/1
+y 30.000 1/1
+z - 0/1 incomplete: 1 layer(s) not verified or untimed, not comparable
+w - 0/1 incomplete: 1 layer(s) not verified or untimed, not comparable
+best per layer 30.000 1/1
+
+1 layer(s) of the networks have no row in FIX
+WANT
+sed -i "s|FIX|$fix|" "$tmp/want"
+if "$cb" summary "$fix" --networks "$tmp/m1.shapes" --networks "$tmp/m2.shapes" \
+    > "$tmp/out" 2>&1 && squeeze < "$tmp/out" | diff "$tmp/want" - > "$tmp/diff"; then
+    echo "ok: --networks: shape files' layers, the CSV's timings"
+else
+    fail "--networks:"
+    cat "$tmp/out" "$tmp/diff"
+fi
+# a set with a SET.d/ directory: every per-model file of it
+if "$cb" summary "$fix" --networks torchvision > "$tmp/out" 2>&1 &&
+    grep -q '^network resnet50: 23 layers, 53 convolutions' "$tmp/out" &&
+    grep -q '^network alexnet: 5 layers' "$tmp/out"; then
+    echo "ok: --networks torchvision: every per-model set"
+else
+    fail "--networks torchvision:"
+    head -20 "$tmp/out"
 fi
 
 # a CSV as convbench bench writes it: one network, a repeated layer
@@ -156,7 +203,7 @@ expect2 "repeat count 0" 'bad.csv:2: name "netA:l1\*0": repeat count' "$b"
 awk -F, 'BEGIN { OFS = "," } NR == 1 { print $0 ",count"; next }
          { print $0 "," (NR == 3 ? 2 : 1) }' "$fix" > "$b"
 expect2 "counts disagree" "bad.csv:3: count 2 of .* differs from 1 on line 2" "$b"
-sed '2s/,1.0,"mb1/,1.0,"mb1"x/' "$fix" > "$b"
+sed '2s/,1.0,"g1mb1/,1.0,"g1mb1"x/' "$fix" > "$b"
 expect2 "text after a closing quote" "bad.csv:2: field 3: stray character" "$b"
 printf 'algo,name,desc,status,median_ms\nx,a:b,"d,PASSED,1\n' > "$b"
 expect2 "unclosed quote" "bad.csv:2: quoted field never closed" "$b"
@@ -166,6 +213,11 @@ expect2 "unknown option" "unknown option --bogus" "$fix" --bogus
 expect2 "no CSV" "give a results CSV"
 expect2 "two CSVs" "more than one CSV" "$fix" "$fix"
 expect2 "--choice-out without a file" "needs a file" "$fix" --choice-out
+expect2 "--networks unknown" "--networks nosuchset: .*neither a readable file" \
+    "$fix" --networks nosuchset
+printf 'mb1ic3ih5oc4kh3n"plain"\n' > "$tmp/plain.shapes"
+expect2 "--networks without network names" "--networks: no problem is named" \
+    "$fix" --networks "$tmp/plain.shapes"
 expect2 "--choice-out unwritable" "cannot create $tmp/no/dir/c.csv" "$fix" \
     --choice-out "$tmp/no/dir/c.csv"
 
