@@ -31,7 +31,8 @@ model at batch 1 (input 3x224x224, inception_v3 3x299x299): one file per
 model in FILE.d/ (names MODEL:path*N) and FILE itself with the unique
 problems of all of them, each named torchvision:MODEL:path after its first
 use, without a repeat count, and a comment saying how often it occurs.
-Exit: 0 written, 2 bad model, module, shape or option (message on stderr).
+Exit: 0 written, 2 bad model, module, shape or option, or an output that
+cannot be written (message on stderr).
 """
 
 import argparse
@@ -411,6 +412,10 @@ def main(argv):
             one_model(args, known, command)
     except BadInput as e:
         print("model_shapes.py: %s" % e, file=sys.stderr)
+        return 2
+    except OSError as e:  # -o FILE in a missing or read-only directory
+        print("model_shapes.py: cannot write %s: %s"
+              % (args.output, e.strerror), file=sys.stderr)
         return 2
     return 0
 

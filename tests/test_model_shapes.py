@@ -274,6 +274,9 @@ with tempfile.TemporaryDirectory(prefix="convbench_models.") as tmp:
     bad(["resnet18", "--batch", "0"], "--batch", "batch 0")
     bad([], "give one of MODEL", "no model (as a command)", in_process=False)
     bad(["resnet18", "--bogus"], "", "unknown option")
+    bad([TINY + ":tiny1d", "--input", "16x100", "-o",
+         os.path.join(tmp, "no", "dir", "f")], "cannot write .*no/dir",
+        "-o in a missing directory")
     if os.path.exists(fo):
         fail("bad input wrote %s" % fo)
 
