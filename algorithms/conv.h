@@ -22,7 +22,7 @@ typedef struct conv_problem {
     int n, g, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw;
     bool bias;
     bool is_1d; /* descriptor had only w fields: tensors are N x C x W */
-    char name[64];
+    char name[128];
 } conv_problem;
 
 typedef enum conv_fft_effort {

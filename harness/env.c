@@ -114,7 +114,7 @@ static bool cpu_has(const char *feature)
     F(avx2)
     F(fma)
 #undef F
-        return false;
+    return false;
 }
 
 /* Idle OpenBLAS workers spin for 2^28 cycles by default and then compete

@@ -43,6 +43,8 @@ typedef struct conv_shape {
     char why[160];    /* reason when UNSUPPORTED */
     char text[256];   /* the descriptor as written */
     bool random_bias; /* a sweep problem: keeps the bias it drew */
+    int count;        /* times the layer occurs in its network: 1, or N
+                         from benchdnn's repeat suffix n"name*N" */
 } conv_shape;
 
 typedef struct conv_shape_list {
@@ -50,11 +52,15 @@ typedef struct conv_shape_list {
     int n, cap;
 } conv_shape_list;
 
+/* The repeat count of a name ending in benchdnn's "*N" (N >= 1), else 1;
+ * 0 when the digits after the '*' are 0 or over 10^9. */
+int conv_name_count(const char *name);
 /* Append one descriptor; CONV_INVALID with err on a bad one. */
 conv_status conv_shapes_add_desc(conv_shape_list *l, const char *desc,
                                  size_t mem_cap, char *err, size_t len);
 /* Append every problem of a shape file, or of a named set in
- * harness/shapes/ when `name` is not a readable file. err says file:line. */
+ * harness/shapes/ when `name` is not a readable file; SET:MODEL names the
+ * per-model set harness/shapes/SET.d/MODEL. err says file:line. */
 conv_status conv_shapes_load(conv_shape_list *l, const char *name,
                              size_t mem_cap, char *err, size_t len);
 /* Random valid problems over the whole configuration space. */
@@ -304,6 +310,10 @@ double conv_sgemm_gflops(int m, int n, int k, double min_ms);
  * "compare". Returns an exit code: 0 no regression, 1 regression, 2 bad
  * input. */
 int conv_compare_main(int argc, char **argv);
+/* convbench summary RESULTS.csv [--per-layer] [--choice-out FILE]
+ * [--networks SET]... (summary.c): network totals; argv[0] is "summary".
+ * Returns 0, or 2 on bad input. */
+int conv_summary_main(int argc, char **argv);
 
 /* convbench gbench (gbench_shim.cc): registers each (algorithm, problem)
  * pair as a Google Benchmark and runs them; argv holds the flags after

@@ -324,6 +324,8 @@ static void print_help(void)
            "  convbench compare BASELINE.csv CURRENT.csv [--threshold F] "
            "[--noise K]\n"
            "                    [--no-normalize] [--all]\n"
+           "  convbench summary RESULTS.csv [--per-layer] [--choice-out "
+           "FILE] [--networks SET]\n"
            "  convbench gbench [conv_opts] [-- google-benchmark flags]\n"
            "  convbench selftest [--algo a,b]  (the verifier against its "
            "fault catalogue)\n\n"
@@ -472,7 +474,9 @@ static int run_list(conv_opts *o)
             continue;
         }
         conv_desc_format(&s->p, desc, sizeof desc);
-        printf("%s\n  supported by:", desc);
+        printf("%s\n", desc);
+        if (s->count > 1) printf("  occurs %d times\n", s->count);
+        printf("  supported by:");
         for (int k = 0; k < conv_algo_count + conv_plugin_count(); k++) {
             const conv_algo *a = k < conv_algo_count
                                      ? conv_algos[k].algo
@@ -506,6 +510,8 @@ int main(int argc, char **argv)
             return usage_error("compare: not built%s", "", "");
         return conv_compare_main(argc - 1, argv + 1);
     }
+    if (!strcmp(argv[1], "summary"))
+        return conv_summary_main(argc - 1, argv + 1);
     int kind = -1;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) kind = commands[i].kind;

@@ -21,6 +21,15 @@ static conv_status push(conv_shape_list *l, conv_shape **out)
     return CONV_OK;
 }
 
+int conv_name_count(const char *name)
+{
+    const char *star = strrchr(name, '*');
+    if (!star || !star[1] || strspn(star + 1, "0123456789") != strlen(star + 1))
+        return 1;
+    if (strlen(star + 1) > 9) return 0; /* over 10^9 uses: not a count */
+    return atoi(star + 1);
+}
+
 conv_status conv_shapes_add_desc(conv_shape_list *l, const char *desc,
                                  size_t mem_cap, char *err, size_t len)
 {
@@ -29,11 +38,18 @@ conv_status conv_shapes_add_desc(conv_shape_list *l, const char *desc,
     conv_status st = conv_desc_parse(desc, mem_cap, &p, why, sizeof why);
     if (st == CONV_INVALID)
         return conv_why(err, len, CONV_INVALID, "bad descriptor: %s", why);
+    const int count = st == CONV_OK ? conv_name_count(p.name) : 1;
+    if (!count)
+        return conv_why(err, len, CONV_INVALID,
+                        "bad descriptor: n: repeat count in \"%s\" is not "
+                        "in [1, 999999999]",
+                        p.name);
     conv_shape *s;
     if (push(l, &s) != CONV_OK)
         return conv_why(err, len, CONV_NOMEM, "out of memory");
     snprintf(s->text, sizeof s->text, "%s", desc);
     s->st = st;
+    s->count = count;
     if (st == CONV_OK) {
         s->p = p;
     } else {
@@ -49,16 +65,22 @@ conv_status conv_shapes_add_desc(conv_shape_list *l, const char *desc,
     return CONV_OK;
 }
 
-/* Opens name as a file, else as a named set in conv_shapes_dir(). */
+/* Opens name as a file, else as a named set in conv_shapes_dir(): SET, or
+ * SET:MODEL for the per-model file SET.d/MODEL. */
 static FILE *open_shapes(const char *name, char *path, size_t plen)
 {
     FILE *f = fopen(name, "rb");
     snprintf(path, plen, "%s", name);
-    if (!f && !strchr(name, '/') && name[0] && name[0] != '.') {
+    const char *colon = strchr(name, ':');
+    if (f || strchr(name, '/') || !name[0] || name[0] == '.') return f;
+    if (!colon)
         snprintf(path, plen, "%s/%s", conv_shapes_dir(), name);
-        f = fopen(path, "rb");
-    }
-    return f;
+    else if (colon[1] && colon[1] != '.' && !strchr(colon + 1, ':'))
+        snprintf(path, plen, "%s/%.*s.d/%s", conv_shapes_dir(),
+                 (int)(colon - name), name, colon + 1);
+    else
+        return NULL;
+    return fopen(path, "rb");
 }
 
 conv_status conv_shapes_load(conv_shape_list *l, const char *name,
@@ -67,9 +89,12 @@ conv_status conv_shapes_load(conv_shape_list *l, const char *name,
     char path[4096], tok[512], why[400];
     FILE *f = open_shapes(name, path, sizeof path);
     if (!f)
-        return conv_why(err, len, CONV_INVALID,
-                        "shapes '%s': neither a readable file nor a set in %s",
-                        name, conv_shapes_dir());
+        return conv_why(
+            err, len, CONV_INVALID,
+            "shapes '%s': neither a readable file nor a set in "
+            "%s%s%s%s",
+            name, conv_shapes_dir(), strchr(name, ':') ? " (no " : "",
+            strchr(name, ':') ? path : "", strchr(name, ':') ? ")" : "");
     conv_status st = CONV_OK;
     int line = 1, c, before = l->n;
     size_t tl = 0;
@@ -200,6 +225,7 @@ conv_status conv_shapes_sweep(conv_shape_list *l, int count,
         } while (conv_problem_check(p, mem_cap, NULL, 0) != CONV_OK);
         sh->st = CONV_OK;
         sh->random_bias = true;
+        sh->count = 1;
         conv_desc_format(p, sh->text, sizeof sh->text);
     }
     return CONV_OK;

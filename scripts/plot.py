@@ -11,6 +11,11 @@ Writes, next to the CSV (or into DIR):
                        algorithm with its phases stacked (only when the
                        phase_<name>_ms columns of `bench --breakdown` are
                        filled)
+  <stem>_networks.png  network totals (DESIGN section 11), when problems are
+                       named NETWORK:LAYER: per network the sum of count x
+                       median time per algorithm and with the fastest
+                       verified algorithm of each layer ("best per layer");
+                       hatched bars leave out layers, so are not comparable
 Machine details come from <csv>.meta.json when present. Only PASSED rows
 have timings; the others are counted in a note on the timing plots.
 Exit: 0 written, 1 could not write, 2 bad input (message on stderr).
@@ -46,6 +51,8 @@ ALGO_ORDER = ["naive", "im2col_gemm", "toeplitz", "fft", "winograd_f2x3",
 # Phases stacked in about the order execute() runs them; colours fixed.
 PHASE_ORDER = ["reorder_in", "lower", "input", "forward", "gemm", "product",
                "primitive", "inverse", "output", "reorder_out"]
+
+BEST = "best per layer"
 ZERO_FLOOR_FACTOR = 0.1  # exact (0) errors are drawn a decade below the rest
 
 
@@ -238,9 +245,10 @@ def no_data(ax, text):
     ax.set_yticks([])
 
 
-def grouped_barh(ax, groups, algos, value, colour):
+def grouped_barh(ax, groups, algos, value, colour, hatched=None):
     """Horizontal bars: one group per layer (top to bottom), one bar per
-    algorithm with a value. Returns the algorithms drawn."""
+    algorithm with a value; hatched(desc, algo) marks bars that are not
+    comparable. Returns the algorithms drawn."""
     drawn = set()
     ticks, labels = [], []
     y = 0.0
@@ -252,8 +260,10 @@ def grouped_barh(ax, groups, algos, value, colour):
         step = 0.8 / len(vals)
         for k, (a, v) in enumerate(vals):
             pos = y - k * step
+            mark = hatched is not None and hatched(desc, a)
             ax.barh(pos, v, height=step * 0.92, color=colour[a],
-                    edgecolor="none")
+                    edgecolor="white" if mark else "none",
+                    hatch="///" if mark else None)
             ax.annotate("%.3g" % v, (v, pos), xytext=(2, 0),
                         textcoords="offset points", va="center", fontsize=6,
                         color="0.25")
@@ -486,6 +496,85 @@ def plot_breakdown(rows, algos, phases, footer, path):
            "(median per phase), stacked per algorithm and layer", footer,
            note, path)
     return True
+def repeat_count(r, path):
+    """count column if present, else the name's benchdnn suffix *N."""
+    text = r.get("count")
+    if text is None:
+        base, star, n = r["name"].rpartition("*")
+        text = n if star and n.isdigit() else "1"
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise BadInput('%s:%d: count "%s" is not a positive integer'
+                       % (path, r["line"], text))
+    return v
+
+
+def network_totals(rows, algos, path):
+    """[(network, layers, {algo: (total_ms, layers timed)})], networks in
+    file order; BEST sums each layer's fastest PASSED algorithm."""
+    nets, order = {}, []
+    for r in rows:
+        name = r["name"]
+        if ":" not in name or name.startswith(":"):
+            continue
+        net = name.split(":", 1)[0]
+        if net not in nets:
+            nets[net] = {}
+            order.append(net)
+        lay = nets[net].setdefault(r["desc"], {"count": repeat_count(r, path),
+                                               "med": {}})
+        if r["status"] == "PASSED" and r["median_ms"]:
+            lay["med"][r["algo"]] = number(r["median_ms"], path, r["line"],
+                                           "median_ms")
+    out = []
+    for net in order:
+        layers = nets[net].values()
+        totals = {}
+        for a in algos + [BEST]:
+            t, n = 0.0, 0
+            for lay in layers:
+                med = lay["med"]
+                v = med.get(a) if a != BEST else (min(med.values()) if med
+                                                  else None)
+                if v is not None:
+                    t += lay["count"] * v
+                    n += 1
+            if n:
+                totals[a] = (t, n)
+        out.append((net, len(layers), totals))
+    return out
+
+
+def plot_networks(nets, algos, colour, footer, path):
+    colour = dict(colour)
+    colour[BEST] = "0.15"
+    shown = algos + [BEST]
+    groups = [(net, "%s (%d layer%s)" % (net, n, "s" if n > 1 else ""))
+              for net, n, _ in nets]
+    by = {net: (n, tot) for net, n, tot in nets}
+    fig, ax = new_figure(len(groups), len(shown))
+    if any(tot for _, _, tot in nets):
+        drawn = grouped_barh(
+            ax, groups, shown,
+            lambda net, a: by[net][1].get(a, (None,))[0], colour,
+            hatched=lambda net, a: by[net][1][a][1] < by[net][0])
+        ax.set_xscale("log")
+        ax.set_xlabel("network total: sum over its layers of count x median "
+                      "time, ms (log scale, lower is better)")
+        legend(ax, shown, colour, drawn, extra=[(plt.Rectangle(
+            (0, 0), 1, 1, facecolor="white", edgecolor="0.3", hatch="///"),
+            "incomplete: layers missing")])
+    else:
+        no_data(ax, "no timed (PASSED) layer in any network")
+    ax.set_ylabel("network")
+    finish(fig, "Network totals",
+           "per algorithm over the layers it verified and timed; best per "
+           "layer: the fastest verified algorithm of each layer", footer,
+           "hatched: the algorithm has no verified timing for some layers, "
+           "so its total covers fewer layers and is not comparable", path)
 
 
 def main(argv):
@@ -512,6 +601,11 @@ def main(argv):
         print("plot.py: %s" % e, file=sys.stderr)
         return 2
     algos = algo_list(rows)
+    try:
+        nets = network_totals(rows, algos, args.csv)
+    except BadInput as e:
+        print("plot.py: %s" % e, file=sys.stderr)
+        return 2
     timed_algos = {r["algo"] for r in rows if r["timed"]}
     baseline = args.baseline
     if baseline is None:
@@ -540,6 +634,9 @@ def main(argv):
                               os.path.join(out, stem + "_breakdown.png")):
             print("no phase_<name>_ms values (bench --breakdown): no "
                   "breakdown plot")
+        if nets:
+            plot_networks(nets, algos, colour, footer,
+                          os.path.join(out, stem + "_networks.png"))
     except OSError as e:
         print("plot.py: cannot write: %s" % e, file=sys.stderr)
         return 1

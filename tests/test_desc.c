@@ -130,6 +130,34 @@ int main(void)
         printf("FAIL 3D descriptor not refused as unsupported: %s\n", err);
         fails++;
     }
+    /* benchdnn's repeat suffix n"name*N": the count a network total needs. */
+    static const struct {
+        const char *desc;
+        int count; /* 0: refused */
+    } repeats[] = {
+        {"ic3ih5oc4kh3n\"net:a*3\"", 3},
+        {"ic3ih5oc4kh3n\"net:a\"", 1},
+        {"ic3ih5oc4kh3", 1},
+        {"ic3ih5oc4kh3n\"a*b\"", 1},
+        {"ic3ih5oc4kh3n\"a*\"", 1},
+        {"ic3ih5oc4kh3n\"x*2*12\"", 12},
+        {"ic3ih5oc4kh3n\"a*0\"", 0},
+        {"ic3ih5oc4kh3n\"a*1000000000\"", 0},
+        {"mb1ic3id16ih16iw16oc4kd3kh3kw3n\"a*4\"", 1},
+    };
+    for (size_t i = 0; i < sizeof repeats / sizeof *repeats; i++, checks++) {
+        conv_shape_list rl = {0};
+        conv_status st =
+            conv_shapes_add_desc(&rl, repeats[i].desc, 0, err, sizeof err);
+        int got = st == CONV_OK ? rl.v[0].count : 0;
+        if (got != repeats[i].count ||
+            (!got && (st != CONV_INVALID || !strstr(err, "repeat count")))) {
+            printf("FAIL %s: count %d (status %d, '%s'), expected %d\n",
+                   repeats[i].desc, got, st, st ? err : "", repeats[i].count);
+            fails++;
+        }
+        conv_shapes_free(&rl);
+    }
     /* Every sweep problem is valid and survives its canonical form. */
     conv_shape_list l = {0};
     if (conv_shapes_sweep(&l, 2000, 42, 1ull << 30) != CONV_OK) return 1;

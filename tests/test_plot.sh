@@ -66,6 +66,12 @@ mkdir "$tmp/beside" "$tmp/out_dir" "$tmp/nometa"
 cp "$fix" "$fix.meta.json" "$tmp/beside/"
 run 0 "fixture, PNGs beside the CSV" "wrote" "$tmp/beside/results_small.csv" &&
     pngs "$tmp/beside" results_small "fixture beside the CSV"
+# network totals: the fixture's names are NETWORK:LAYER
+if [ -s "$tmp/beside/results_small_networks.png" ]; then
+    echo "ok: network totals plotted"
+else
+    fail "no results_small_networks.png for a CSV with networks"
+fi
 run 0 "fixture, --out DIR and --baseline naive --linear" "" \
     "$fix" --out "$tmp/out_dir" --baseline naive --linear &&
     pngs "$tmp/out_dir" results_small "fixture into --out"
@@ -106,8 +112,18 @@ sed '3s/\(,[^,]*,[^,]*,[^,]*,[^,]*,\)[^,]*$/\1abc/' "$tmp/phases/ph.csv" \
     > "$tmp/phases/badphase.csv"
 run 2 "bad phase number" 'badphase\.csv:3: column phase_' \
     "$tmp/phases/badphase.csv"
+mkdir "$tmp/nonet"
+sed 's/resnet50:\|alexnet:\|mobilenet_v1:\|1d:/x_/g' "$fix" > "$tmp/nonet/nonet.csv"
+run 0 "names without a network" "" "$tmp/nonet/nonet.csv" &&
+    pngs "$tmp/nonet" nonet "no networks"
+if [ -e "$tmp/nonet/nonet_networks.png" ]; then
+    fail "network totals plotted for a CSV without networks"
+fi
 
 # bad input -> 2, nothing written
+sed '2s/resnet50:res2a_branch2b,/resnet50:res2a_branch2b*0,/' "$fix" \
+    > "$tmp/badcount.csv"
+run 2 "repeat count 0" 'badcount\.csv:2: count "0"' "$tmp/badcount.csv"
 run 2 "missing file" "nonexistent\.csv: cannot open" "$tmp/nonexistent.csv"
 printf 'just,some\ntext,here\n' > "$tmp/notcsv.csv"
 run 2 "CSV without the expected columns" 'no column "algo"' "$tmp/notcsv.csv"

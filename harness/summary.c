@@ -1,0 +1,646 @@
+/* convbench summary RESULTS.csv: network totals (DESIGN §11).
+ *
+ * A network is the part of a problem's name before the first ':'; its
+ * layers are the distinct descriptors (desc column) with that prefix, each
+ * occurring count times (a count column if the CSV has one, else the name's
+ * benchdnn repeat suffix "*N", else 1). Per algorithm the total is the sum
+ * of count x median_ms over the layers it PASSED with a timing; a total
+ * over fewer layers than the network has is marked incomplete, since it is
+ * not comparable. "best per layer" sums, per layer, the fastest PASSED
+ * algorithm. Columns are found by header name, so column order and extra
+ * columns do not matter.
+ *
+ * --networks SET takes the networks from shape sets instead (every file of
+ * harness/shapes/SET.d/, or one shape file or set): each of their layers
+ * gets the timings of the CSV row of the same problem (desc without its
+ * name), so one run of the unique problems of many networks totals each. */
+#include <dirent.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define MAX_ALGOS 32
+
+enum { C_ALGO, C_NAME, C_DESC, C_STATUS, C_MEDIAN, NREQ, C_COUNT = NREQ, NCOL };
+static const char *const col_names[NCOL] = {"algo",   "name",      "desc",
+                                            "status", "median_ms", "count"};
+
+typedef struct layer {
+    const char *desc, *name;
+    int net;               /* index into nets */
+    int count;             /* occurrences in the network */
+    int line;              /* first row's line */
+    double med[MAX_ALGOS]; /* median_ms when PASSED and timed, else NAN */
+    const char *med_text[MAX_ALGOS]; /* as written in the CSV */
+    int seen_line[MAX_ALGOS];        /* row of (algo, layer), 0 none */
+    int best;                        /* fastest PASSED algorithm, -1 none */
+    char *own; /* desc and name when they come from a shape set */
+} layer;
+
+typedef struct summary {
+    const char *path;
+    char *buf;   /* the file; fields are unescaped in place */
+    char **cell; /* fields of the current row */
+    int ncell, ccap;
+    int col[NCOL];
+    const char *algos[MAX_ALGOS];
+    int nalgos;
+    char **nets; /* network names, first-seen order (allocated) */
+    int nnets, netcap;
+    layer *l;
+    int nl, lcap;
+    int *hash; /* open addressing over desc: layer index + 1, 0 empty */
+    size_t hcap;
+    int no_net;     /* layers whose name has no ':' */
+    int not_in_csv; /* --networks: layers no CSV row has */
+} summary;
+
+static conv_status bad(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static conv_status bad(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+    return CONV_INVALID;
+}
+
+static conv_status read_all(summary *s, char *err, size_t len)
+{
+    FILE *f = fopen(s->path, "rb");
+    if (!f) return bad(err, len, "%s: cannot open", s->path);
+    size_t n = 0, cap = 0;
+    conv_status st = CONV_OK;
+    for (;;) {
+        if (cap - n < 65536 + 1) {
+            char *nb = realloc(s->buf, cap = cap ? 2 * cap : 1 << 20);
+            if (!nb) {
+                st = bad(err, len, "%s: out of memory", s->path);
+                break;
+            }
+            s->buf = nb;
+        }
+        size_t got = fread(s->buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (!got) break;
+    }
+    if (!st && ferror(f)) st = bad(err, len, "%s: read error", s->path);
+    fclose(f);
+    if (st) return st;
+    s->buf[n] = 0;
+    if (strlen(s->buf) != n)
+        return bad(err, len, "%s: contains NUL bytes, not a text file",
+                   s->path);
+    return CONV_OK;
+}
+
+/* Splits the next RFC 4180 record at *p into s->cell (unescaped in place);
+ * *line advances over its newlines. Returns the field count, 0 at the end
+ * of the file, -1 on error. */
+static int next_record(summary *s, char **p, int *line, char *err, size_t len)
+{
+    char *r = *p, *w = *p;
+    s->ncell = 0;
+    if (!*r) return 0;
+    for (;;) {
+        char *start = w;
+        if (*r == '"') {
+            int qline = *line;
+            for (r++;; r++) {
+                if (!*r) {
+                    bad(err, len, "%s:%d: quoted field never closed", s->path,
+                        qline);
+                    return -1;
+                }
+                if (*r == '"' && r[1] != '"') break;
+                if (*r == '"') r++;
+                if (*r == '\n') ++*line;
+                *w++ = *r;
+            }
+            r++;
+        } else {
+            while (*r && *r != ',' && *r != '\n' && *r != '\r' && *r != '"')
+                *w++ = *r++;
+        }
+        if (*r && *r != ',' && *r != '\n' && !(r[0] == '\r' && r[1] == '\n')) {
+            bad(err, len, "%s:%d: field %d: stray character '%c'", s->path,
+                *line, s->ncell + 1, *r);
+            return -1;
+        }
+        if (s->ncell == s->ccap) {
+            int nc = s->ccap ? 2 * s->ccap : 64;
+            char **v = realloc(s->cell, (size_t)nc * sizeof *v);
+            if (!v) {
+                bad(err, len, "%s: out of memory", s->path);
+                return -1;
+            }
+            s->cell = v, s->ccap = nc;
+        }
+        s->cell[s->ncell++] = start;
+        const char sep = *r;
+        r += sep == '\r' ? 2 : sep ? 1 : 0;
+        *w++ = 0; /* w trails r: the separator's place is free */
+        if (sep != ',') break;
+    }
+    ++*line;
+    *p = r;
+    return s->ncell;
+}
+
+static uint64_t fnv(const char *k)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *k; k++) h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+    return h;
+}
+
+/* The layer of desc, made when new; NULL when out of memory. */
+static layer *find_layer(summary *s, const char *desc, bool *fresh)
+{
+    if ((size_t)(s->nl + 1) * 2 > s->hcap) {
+        size_t nc = s->hcap ? 2 * s->hcap : 4096;
+        int *h = calloc(nc, sizeof *h);
+        if (!h) return NULL;
+        for (int i = 0; i < s->nl; i++) {
+            size_t k = fnv(s->l[i].desc) & (nc - 1);
+            while (h[k]) k = (k + 1) & (nc - 1);
+            h[k] = i + 1;
+        }
+        free(s->hash);
+        s->hash = h, s->hcap = nc;
+    }
+    size_t k = fnv(desc) & (s->hcap - 1);
+    for (; s->hash[k]; k = (k + 1) & (s->hcap - 1))
+        if (!strcmp(s->l[s->hash[k] - 1].desc, desc)) {
+            *fresh = false;
+            return &s->l[s->hash[k] - 1];
+        }
+    if (s->nl == s->lcap) {
+        int nc = s->lcap ? 2 * s->lcap : 256;
+        layer *v = realloc(s->l, (size_t)nc * sizeof *v);
+        if (!v) return NULL;
+        s->l = v, s->lcap = nc;
+    }
+    s->hash[k] = ++s->nl;
+    layer *l = &s->l[s->nl - 1];
+    memset(l, 0, sizeof *l);
+    for (int a = 0; a < MAX_ALGOS; a++) l->med[a] = NAN;
+    l->desc = desc;
+    l->best = -1;
+    *fresh = true;
+    return l;
+}
+
+/* Index of the network before the first ':' of name, -1 when the name
+ * has none, -2 when out of memory. */
+static int network_of(summary *s, const char *name)
+{
+    const char *colon = strchr(name, ':');
+    if (!colon || colon == name) return -1;
+    for (int i = 0; i < s->nnets; i++)
+        if (!strncmp(s->nets[i], name, (size_t)(colon - name)) &&
+            !s->nets[i][colon - name])
+            return i;
+    if (s->nnets == s->netcap) {
+        int nc = s->netcap ? 2 * s->netcap : 16;
+        char **v = realloc(s->nets, (size_t)nc * sizeof *v);
+        if (!v) return -2;
+        s->nets = v, s->netcap = nc;
+    }
+    s->nets[s->nnets] = strndup(name, (size_t)(colon - name));
+    if (!s->nets[s->nnets]) return -2;
+    return s->nnets++;
+}
+
+static conv_status add_row(summary *s, int line, char *err, size_t len)
+{
+    char **f = s->cell;
+    const char *algo = f[s->col[C_ALGO]], *desc = f[s->col[C_DESC]];
+    const char *name = f[s->col[C_NAME]];
+    if (!algo[0] || !desc[0] || !f[s->col[C_STATUS]][0])
+        return bad(err, len, "%s:%d: empty algo, desc or status", s->path,
+                   line);
+    int a = 0;
+    while (a < s->nalgos && strcmp(s->algos[a], algo)) a++;
+    if (a == MAX_ALGOS)
+        return bad(err, len, "%s:%d: more than %d algorithms", s->path, line,
+                   MAX_ALGOS);
+    if (a == s->nalgos) s->algos[s->nalgos++] = algo;
+
+    int count;
+    if (s->col[C_COUNT] >= 0) {
+        const char *c = f[s->col[C_COUNT]];
+        char *end;
+        long v = strtol(c, &end, 10);
+        if (end == c || *end || v < 1 || v > 1000000000)
+            return bad(err, len,
+                       "%s:%d: column count: \"%s\" is not a positive integer",
+                       s->path, line, c);
+        count = (int)v;
+    } else if (!(count = conv_name_count(name))) {
+        return bad(err, len,
+                   "%s:%d: name \"%s\": repeat count is not in [1, "
+                   "999999999]",
+                   s->path, line, name);
+    }
+    bool fresh;
+    layer *l = find_layer(s, desc, &fresh);
+    if (!l) return bad(err, len, "%s: out of memory", s->path);
+    if (fresh) {
+        l->line = line;
+        l->count = count;
+        l->name = name;
+        l->net = network_of(s, name);
+        if (l->net == -2) return bad(err, len, "%s: out of memory", s->path);
+        if (l->net < 0) s->no_net++;
+    } else if (l->count != count) {
+        return bad(err, len, "%s:%d: count %d of %s differs from %d on line %d",
+                   s->path, line, count, desc, l->count, l->line);
+    }
+    if (l->seen_line[a])
+        return bad(err, len,
+                   "%s:%d: a second %s row for %s (first on line %d): one "
+                   "timing per algorithm and layer",
+                   s->path, line, algo, desc, l->seen_line[a]);
+    l->seen_line[a] = line;
+    const char *m = f[s->col[C_MEDIAN]];
+    if (strcmp(f[s->col[C_STATUS]], "PASSED") || !m[0]) return CONV_OK;
+    char *end;
+    double v = strtod(m, &end);
+    if (end == m || *end || !isfinite(v) || v < 0)
+        return bad(err, len,
+                   "%s:%d: column median_ms: \"%s\" is not a non-negative "
+                   "number",
+                   s->path, line, m);
+    l->med[a] = v;
+    l->med_text[a] = m;
+    if (l->best < 0 || v < l->med[l->best]) l->best = a;
+    return CONV_OK;
+}
+
+static conv_status load(summary *s, char *err, size_t len)
+{
+    conv_status st = read_all(s, err, len);
+    if (st) return st;
+    char *p = s->buf;
+    int line = 1, n, ncols = 0;
+    while ((n = next_record(s, &p, &line, err, len)) == 1 && !s->cell[0][0])
+        ; /* blank lines before the header */
+    if (n < 0) return CONV_INVALID;
+    if (n == 0) return bad(err, len, "%s: empty, no header", s->path);
+    ncols = n;
+    for (int k = 0; k < NCOL; k++) {
+        s->col[k] = -1;
+        for (int j = 0; j < ncols; j++)
+            if (!strcmp(s->cell[j], col_names[k])) s->col[k] = j;
+        if (k < NREQ && s->col[k] < 0)
+            return bad(err, len,
+                       "%s:1: no column \"%s\" in the header (is this a "
+                       "convbench CSV?)",
+                       s->path, col_names[k]);
+    }
+    for (;;) {
+        const int at = line;
+        if ((n = next_record(s, &p, &line, err, len)) < 0) return CONV_INVALID;
+        if (n == 0) break;
+        if (n == 1 && !s->cell[0][0]) continue; /* a blank line */
+        if (n != ncols)
+            return bad(err, len, "%s:%d: %d fields, the header has %d", s->path,
+                       at, n, ncols);
+        if ((st = add_row(s, at, err, len))) return st;
+    }
+    if (!s->nl) return bad(err, len, "%s: no rows", s->path);
+    bool timed = false;
+    for (int i = 0; i < s->nl && !timed; i++) timed = s->l[i].best >= 0;
+    if (!timed)
+        return bad(err, len,
+                   "%s: no PASSED row has a median_ms: summary needs the CSV "
+                   "of a bench run",
+                   s->path);
+    return CONV_OK;
+}
+
+/* A descriptor without its n"name": the problem itself. */
+static size_t problem_len(const char *desc)
+{
+    const char *n = strstr(desc, "n\"");
+    return n ? (size_t)(n - desc) : strlen(desc);
+}
+
+static int by_problem(const void *a, const void *b)
+{
+    const layer *x = *(const layer *const *)a, *y = *(const layer *const *)b;
+    const size_t nx = problem_len(x->desc), ny = problem_len(y->desc);
+    int c = strncmp(x->desc, y->desc, nx < ny ? nx : ny);
+    if (!c) c = (nx > ny) - (nx < ny);
+    return c ? c : (x > y) - (x < y); /* the first row of a problem first */
+}
+
+/* The CSV layer of the problem of desc (the first if several), or NULL. */
+static const layer *find_problem(layer *const *v, int n, const char *desc)
+{
+    const size_t nd = problem_len(desc);
+    int lo = 0, hi = n;
+    while (lo < hi) { /* the first entry not below desc */
+        const int mid = (lo + hi) / 2;
+        const size_t nm = problem_len(v[mid]->desc);
+        int c = strncmp(v[mid]->desc, desc, nm < nd ? nm : nd);
+        if (!c) c = (nm > nd) - (nm < nd);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && problem_len(v[lo]->desc) == nd &&
+                   !strncmp(v[lo]->desc, desc, nd)
+               ? v[lo]
+               : NULL;
+}
+
+/* Appends the shape lists of one --networks argument: every file of
+ * CONV_SHAPES_DIR/SET.d/ (as SET:FILE, in name order), else SET itself. */
+static conv_status load_set(conv_shape_list *l, const char *set, char *err,
+                            size_t len)
+{
+    char dir[4096];
+    struct dirent **ents = NULL;
+    snprintf(dir, sizeof dir, "%s/%s.d", CONV_SHAPES_DIR, set);
+    int n = strchr(set, '/') ? -1 : scandir(dir, &ents, NULL, alphasort);
+    if (n < 0) return conv_shapes_load(l, set, 0, err, len);
+    conv_status st = CONV_OK;
+    for (int i = 0; i < n; i++) {
+        char name[4096];
+        if (!st && ents[i]->d_name[0] != '.') {
+            snprintf(name, sizeof name, "%s:%s", set, ents[i]->d_name);
+            st = conv_shapes_load(l, name, 0, err, len);
+        }
+        free(ents[i]);
+    }
+    free(ents);
+    return st;
+}
+
+/* --networks: replaces the CSV's layers by the sets' layers, each with the
+ * timings of the CSV layer of its problem. */
+static conv_status use_networks(summary *s, char **sets, int nsets, char *err,
+                                size_t len)
+{
+    conv_shape_list shapes = {0};
+    layer **v = malloc((size_t)s->nl * sizeof *v), *nl = NULL;
+    conv_status st = CONV_OK;
+    if (!v) return bad(err, len, "out of memory");
+    for (int i = 0; i < s->nl; i++) v[i] = &s->l[i];
+    qsort(v, (size_t)s->nl, sizeof *v, by_problem);
+    for (int i = 0; i < nsets && !st; i++) {
+        char why[1024];
+        if ((st = load_set(&shapes, sets[i], why, sizeof why)))
+            bad(err, len, "--networks %s: %s", sets[i], why);
+    }
+    if (!st && !(nl = calloc((size_t)shapes.n + 1, sizeof *nl)))
+        st = bad(err, len, "out of memory");
+    for (int k = 0; k < s->nnets; k++) free(s->nets[k]);
+    s->nnets = s->no_net = 0;
+    int n = 0;
+    for (int i = 0; !st && i < shapes.n; i++) {
+        const conv_shape *sh = &shapes.v[i];
+        char desc[512];
+        if (sh->st == CONV_OK)
+            conv_desc_format(&sh->p, desc, sizeof desc);
+        else
+            snprintf(desc, sizeof desc, "%s", sh->text);
+        layer *l = &nl[n];
+        const size_t dl = strlen(desc) + 1;
+        if (!(l->own = malloc(dl + strlen(sh->p.name) + 1))) {
+            st = bad(err, len, "out of memory");
+            break;
+        }
+        n++;
+        memcpy(l->own, desc, dl);
+        strcpy(l->own + dl, sh->p.name);
+        l->desc = l->own, l->name = l->own + dl;
+        l->count = sh->count;
+        l->net = network_of(s, l->name);
+        if (l->net == -2) st = bad(err, len, "out of memory");
+        if (l->net == -1) s->no_net++;
+        const layer *from = find_problem(v, s->nl, desc);
+        l->best = -1;
+        for (int a = 0; a < MAX_ALGOS; a++) l->med[a] = NAN;
+        if (!from) {
+            s->not_in_csv++;
+            continue;
+        }
+        memcpy(l->med, from->med, sizeof l->med);
+        memcpy(l->med_text, from->med_text, sizeof l->med_text);
+        l->best = from->best;
+    }
+    free(v);
+    conv_shapes_free(&shapes);
+    free(s->l);
+    free(s->hash);
+    s->hash = NULL, s->hcap = 0;
+    s->l = nl, s->nl = s->lcap = n;
+    return st;
+}
+
+/* One total line: the sum over the layers of network k with a time. */
+static void print_total(const summary *s, int k, const char *label, int algo)
+{
+    double total = 0;
+    int have = 0, all = 0;
+    for (int i = 0; i < s->nl; i++) {
+        const layer *l = &s->l[i];
+        if (l->net != k) continue;
+        all++;
+        const int a = algo >= 0 ? algo : l->best;
+        if (a < 0 || isnan(l->med[a])) continue;
+        total += l->count * l->med[a];
+        have++;
+    }
+    char tot[32] = "-";
+    if (have) snprintf(tot, sizeof tot, "%.3f", total);
+    printf("  %-16s %12s %5d/%d", label, tot, have, all);
+    if (have < all)
+        printf("  incomplete: %d layer(s) not verified or untimed, not "
+               "comparable",
+               all - have);
+    printf("\n");
+}
+
+static void print_network(const summary *s, int k, bool per_layer)
+{
+    int layers = 0;
+    long long convs = 0;
+    for (int i = 0; i < s->nl; i++)
+        if (s->l[i].net == k) layers++, convs += s->l[i].count;
+    printf("network %s: %d layers, %lld convolutions (count x median_ms, "
+           "ms)\n",
+           s->nets[k], layers, convs);
+    printf("  %-16s %12s %s\n", "algorithm", "total_ms", "layers");
+    for (int a = 0; a < s->nalgos; a++) print_total(s, k, s->algos[a], a);
+    print_total(s, k, "best per layer", -1);
+    if (!per_layer) return;
+    printf("  %-40s %6s %-14s %10s %12s\n", "layer", "count", "fastest",
+           "median_ms", "count x med");
+    for (int i = 0; i < s->nl; i++) {
+        const layer *l = &s->l[i];
+        if (l->net != k) continue;
+        if (l->best < 0)
+            printf("  %-40s %6d %-14s %10s %12s\n", l->name, l->count,
+                   "(none passed)", "-", "-");
+        else
+            printf("  %-40s %6d %-14s %10.3f %12.3f\n", l->name, l->count,
+                   s->algos[l->best], l->med[l->best],
+                   l->count * l->med[l->best]);
+    }
+}
+
+static void csv_field(FILE *f, const char *v)
+{
+    if (!strpbrk(v, ",\"\n\r")) {
+        fputs(v, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *v; v++) {
+        if (*v == '"') fputc('"', f);
+        fputc(*v, f);
+    }
+    fputc('"', f);
+}
+
+/* desc,name,count,algo,median_ms: each layer's fastest verified algorithm
+ * (layers nothing passed are left out). */
+static conv_status write_choice(const summary *s, const char *path,
+                                int *missing, char *err, size_t len)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= sizeof tmp)
+        return bad(err, len, "--choice-out: path too long");
+    int fd = conv_mkstemp(tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd), unlink(tmp);
+        return bad(err, len, "--choice-out: cannot create %s", path);
+    }
+    fputs("desc,name,count,algo,median_ms\n", f);
+    *missing = 0;
+    for (int i = 0; i < s->nl; i++) {
+        const layer *l = &s->l[i];
+        if (l->best < 0) {
+            ++*missing;
+            continue;
+        }
+        csv_field(f, l->desc);
+        fputc(',', f);
+        csv_field(f, l->name);
+        fprintf(f, ",%d,", l->count);
+        csv_field(f, s->algos[l->best]);
+        fprintf(f, ",%s\n", l->med_text[l->best]);
+    }
+    return conv_file_commit(f, tmp, path, err, len);
+}
+
+static void summary_free(summary *s)
+{
+    for (int i = 0; i < s->nl; i++) free(s->l[i].own);
+    for (int i = 0; i < s->nnets; i++) free(s->nets[i]);
+    free(s->nets);
+    free(s->buf);
+    free(s->cell);
+    free(s->l);
+    free(s->hash);
+}
+
+static int usage(const char *msg, const char *arg)
+{
+    fprintf(stderr,
+            "convbench summary: %s%s\nusage: convbench summary RESULTS.csv "
+            "[--per-layer] [--choice-out FILE]\n"
+            "                         [--networks SET|FILE]...\n",
+            msg, arg);
+    return CONV_EXIT_USAGE;
+}
+
+int conv_summary_main(int argc, char **argv)
+{
+    const char *csv = NULL, *choice = NULL;
+    bool per_layer = false;
+    char **sets = calloc((size_t)argc, sizeof *sets);
+    int nsets = 0;
+    if (!sets) return usage("out of memory", "");
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--per-layer")) {
+            per_layer = true;
+        } else if (!strcmp(argv[i], "--networks")) {
+            if (++i == argc) {
+                free(sets);
+                return usage("--networks needs a set or shape file", "");
+            }
+            sets[nsets++] = argv[i];
+        } else if (!strcmp(argv[i], "--choice-out")) {
+            if (++i == argc) {
+                free(sets);
+                return usage("--choice-out needs a file", "");
+            }
+            choice = argv[i];
+        } else if ((argv[i][0] == '-' && argv[i][1]) || csv) {
+            int rc = usage(csv && argv[i][0] != '-' ? "more than one CSV: "
+                                                    : "unknown option ",
+                           argv[i]);
+            free(sets);
+            return rc;
+        } else {
+            csv = argv[i];
+        }
+    }
+    if (!csv) {
+        free(sets);
+        return usage("give a results CSV", "");
+    }
+    summary s = {.path = csv};
+    char err[1024];
+    int rc = CONV_EXIT_USAGE;
+    if (load(&s, err, sizeof err) ||
+        (nsets && use_networks(&s, sets, nsets, err, sizeof err))) {
+        fprintf(stderr, "convbench summary: %s\n", err);
+        goto cleanup;
+    }
+    if (!s.nnets) {
+        fprintf(stderr,
+                "convbench summary: %s: no problem is named NETWORK:LAYER, "
+                "so there is no network to total\n",
+                nsets ? "--networks" : csv);
+        goto cleanup;
+    }
+    for (int k = 0; k < s.nnets; k++) {
+        if (k) printf("\n");
+        print_network(&s, k, per_layer);
+    }
+    if (s.no_net)
+        printf("\n%d problem(s) without a NETWORK: prefix in the name left "
+               "out\n",
+               s.no_net);
+    if (s.not_in_csv)
+        printf("\n%d layer(s) of the networks have no row in %s\n",
+               s.not_in_csv, csv);
+    int missing = 0;
+    if (choice && write_choice(&s, choice, &missing, err, sizeof err)) {
+        fprintf(stderr, "convbench summary: %s\n", err);
+        goto cleanup;
+    }
+    if (choice)
+        printf("wrote %s: %d layers (%d without a verified timing left out)\n",
+               choice, s.nl - missing, missing);
+    rc = CONV_EXIT_OK;
+cleanup:
+    summary_free(&s);
+    free(sets);
+    return rc;
+}
