@@ -238,17 +238,22 @@ static void weight_transform(conv_plan *pl, const float *w)
  * remainder loops; only reads of x and writes of y are bounded, by
  * conditional loads and stores that compile to masked vector ones. */
 
-/* dst[u] = src[base + u] inside [0, width), else 0, for u < cnt. */
+/* dst[u] = src[base + u] inside [0, width), else 0, for u < cnt (a
+ * multiple of WG_VL). One flat loop, indexed from the row: it vectorises
+ * to masked loads with one mask per vector. Not as 16-lane chunks through
+ * a pointer src + base + u0: that pointer lies outside the row when base <
+ * 0 (undefined behaviour), and GCC 12 (-O3, AVX2) turns the 16 conditional
+ * loads of a chunk into one SLP group of two 8-lane .MASK_LOADs that both
+ * take the first half's mask: lanes 8-15 were loaded under the mask of
+ * lanes 0-7, read as 0 inside the row (wrong winograd_f2x3 results with
+ * -march=x86-64-v3) or past its end (a fault before an unmapped page).
+ * AVX-512 (one 16-lane vector per chunk) was not affected. */
 static void gather(const float *restrict src, int base, int width, int cnt,
                    float *restrict dst)
 {
-    for (int u0 = 0; u0 < cnt; u0 += WG_VL) {
-        /* s may point outside the row (only s[lo..hi) is read); in this
-         * form the loop becomes one masked vector load. */
-        const float *restrict s = src + base + u0;
-        float *restrict d = dst + u0;
-        const int lo = -base - u0, hi = width - base - u0;
-        for (int u = 0; u < WG_VL; u++) d[u] = u >= lo && u < hi ? s[u] : 0.0f;
+    for (int u = 0; u < cnt; u++) {
+        const int at = base + u;
+        dst[u] = at >= 0 && at < width ? src[at] : 0.0f;
     }
 }
 
