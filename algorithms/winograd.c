@@ -116,7 +116,7 @@
 #ifdef __AVX512F__
 enum { WG_MR = 12, WG_NR = 32, WG_VL = 16, WG_CL = 16 };
 #else
-enum { WG_MR = 6, WG_NR = 16, WG_VL = 16, WG_CL = 8 };
+enum { WG_MR = 6, WG_NR = 16, WG_VL = 8, WG_CL = 8 };
 #endif
 /* Tiles per block: V + M of a block within half of a 2 MB L2, but at least
  * WG_TB_UHEAVY where U alone is over that: then each block streams all of U
@@ -173,7 +173,7 @@ struct conv_plan {
     float *w;
     float *scratch;
     size_t per_thr; /* floats of scratch per thread */
-    size_t ld;      /* row length of V, M and z: tb + WG_VL */
+    size_t ld;      /* row length of V, M and z: >= tb + WG_VL */
     size_t ldr;     /* row length of the row buffers */
     size_t nrb;     /* floats of the row buffers */
     size_t bytes;
@@ -213,26 +213,30 @@ static void bt_rows_f2(float *restrict r, size_t ld, int cnt)
     }
 }
 
-/* Bt of F(4,3) on points 0, 1, -1, 1/2, -2, inf (see the top comment). */
-#define WG_BT4(d0, d1, d2, d3, d4, d5, v)                                      \
-    do {                                                                       \
-        const float t31 = (d3) - (d1), t42 = (d4) - (d2);                      \
-        v[0] = ((d0)-2.0f * (d2) + (d4)) + 1.5f * t31;                         \
-        v[1] = ((d4) - (d1)) + (0.5f * (d2) + 2.5f * (d3));                    \
-        v[2] = ((d4) + (d1)) + (0.5f * (d3)-2.5f * (d2));                      \
-        v[3] = t42 + 2.0f * t31;                                               \
-        v[4] = t42 - 0.5f * t31;                                               \
-        v[5] = ((d1)-2.0f * (d3) + (d5)) + 1.5f * t42;                         \
-    } while (0)
-
-static void bt_rows_f4(float *restrict r, size_t ld, int cnt)
+/* Bt of F(4,3) on points 0, 1, -1, 1/2, -2, inf (see the top comment):
+ * d[0..5] -> v[0..5]. */
+static inline void bt4(const float d[6], float v[6])
 {
-    float *restrict r0 = r, *restrict r1 = r + ld, *restrict r2 = r + 2 * ld,
-                    *restrict r3 = r + 3 * ld, *restrict r4 = r + 4 * ld,
-                    *restrict r5 = r + 5 * ld;
+    const float t31 = d[3] - d[1], t42 = d[4] - d[2];
+    v[0] = (d[0] - 2.0f * d[2] + d[4]) + 1.5f * t31;
+    v[1] = (d[4] - d[1]) + (0.5f * d[2] + 2.5f * d[3]);
+    v[2] = (d[4] + d[1]) + (0.5f * d[3] - 2.5f * d[2]);
+    v[3] = t42 + 2.0f * t31;
+    v[4] = t42 - 0.5f * t31;
+    v[5] = (d[1] - 2.0f * d[3] + d[5]) + 1.5f * t42;
+}
+
+/* Rows as restrict parameters: GCC does not take restrict from pointers
+ * declared in the body here, and 15 pairs of rows exceed its limit of 10
+ * run-time alias checks, so the loop would stay scalar. */
+static void bt_rows6(float *restrict r0, float *restrict r1, float *restrict r2,
+                     float *restrict r3, float *restrict r4, float *restrict r5,
+                     int cnt)
+{
     for (int u = 0; u < cnt; u++) {
+        const float d[6] = {r0[u], r1[u], r2[u], r3[u], r4[u], r5[u]};
         float v[6];
-        WG_BT4(r0[u], r1[u], r2[u], r3[u], r4[u], r5[u], v);
+        bt4(d, v);
         r0[u] = v[0];
         r1[u] = v[1];
         r2[u] = v[2];
@@ -240,6 +244,11 @@ static void bt_rows_f4(float *restrict r, size_t ld, int cnt)
         r4[u] = v[4];
         r5[u] = v[5];
     }
+}
+
+static void bt_rows_f4(float *restrict r, size_t ld, int cnt)
+{
+    bt_rows6(r, r + ld, r + 2 * ld, r + 3 * ld, r + 4 * ld, r + 5 * ld, cnt);
 }
 
 /* Along w: tile l's inputs are d[m*l + j] for j < m and e[m*l + j - m]
@@ -266,23 +275,30 @@ static void bt_cols_f2(const float *restrict d, const float *restrict e,
     }
 }
 
+static void bt_cols6(const float *restrict d, const float *restrict e,
+                     int lanes, float *restrict v0, float *restrict v1,
+                     float *restrict v2, float *restrict v3, float *restrict v4,
+                     float *restrict v5)
+{
+    for (int l = 0; l < lanes; l++) {
+        const float t[6] = {d[4 * l],     d[4 * l + 1], d[4 * l + 2],
+                            d[4 * l + 3], e[4 * l],     e[4 * l + 1]};
+        float o[6];
+        bt4(t, o);
+        v0[l] = o[0];
+        v1[l] = o[1];
+        v2[l] = o[2];
+        v3[l] = o[3];
+        v4[l] = o[4];
+        v5[l] = o[5];
+    }
+}
+
 static void bt_cols_f4(const float *restrict d, const float *restrict e,
                        int lanes, float *restrict v, size_t vpos)
 {
-    float *restrict v0 = v, *restrict v1 = v + vpos,
-                    *restrict v2 = v + 2 * vpos, *restrict v3 = v + 3 * vpos,
-                    *restrict v4 = v + 4 * vpos, *restrict v5 = v + 5 * vpos;
-    for (int l = 0; l < lanes; l++) {
-        float t[6];
-        WG_BT4(d[4 * l], d[4 * l + 1], d[4 * l + 2], d[4 * l + 3], e[4 * l],
-               e[4 * l + 1], t);
-        v0[l] = t[0];
-        v1[l] = t[1];
-        v2[l] = t[2];
-        v3[l] = t[3];
-        v4[l] = t[4];
-        v5[l] = t[5];
-    }
+    bt_cols6(d, e, lanes, v, v + vpos, v + 2 * vpos, v + 3 * vpos, v + 4 * vpos,
+             v + 5 * vpos);
 }
 
 /* Along h: z + i * zs = sum_j At[i][j] (m + j * ms), i < m. */
@@ -305,14 +321,15 @@ static void at_rows_f2(const float *restrict m, size_t ms, int lanes,
     }
 }
 
-#define WG_AT4(m0, m1, m2, m3, m4, m5, y)                                      \
-    do {                                                                       \
-        const float a12 = (m1) + (m2), s12 = (m1) - (m2);                      \
-        y[0] = ((m0) + a12) + ((m3) + (m4));                                   \
-        y[1] = s12 + (0.5f * (m3)-2.0f * (m4));                                \
-        y[2] = a12 + (0.25f * (m3) + 4.0f * (m4));                             \
-        y[3] = s12 + (0.125f * (m3)-8.0f * (m4)) + (m5);                       \
-    } while (0)
+/* At of F(4,3): m[0..5] -> y[0..3]. */
+static inline void at4(const float m[6], float y[4])
+{
+    const float a12 = m[1] + m[2], s12 = m[1] - m[2];
+    y[0] = (m[0] + a12) + (m[3] + m[4]);
+    y[1] = s12 + (0.5f * m[3] - 2.0f * m[4]);
+    y[2] = a12 + (0.25f * m[3] + 4.0f * m[4]);
+    y[3] = s12 + (0.125f * m[3] - 8.0f * m[4]) + m[5];
+}
 
 static void at_rows_f4(const float *restrict m, size_t ms, int lanes,
                        float *restrict z, size_t zs)
@@ -324,7 +341,8 @@ static void at_rows_f4(const float *restrict m, size_t ms, int lanes,
                     *restrict z3 = z + 3 * zs;
     for (int l = 0; l < lanes; l++) {
         float y[4];
-        WG_AT4(m0[l], m1[l], m2[l], m3[l], m4[l], m5[l], y);
+        const float t[6] = {m0[l], m1[l], m2[l], m3[l], m4[l], m5[l]};
+        at4(t, y);
         z0[l] = y[0];
         z1[l] = y[1];
         z2[l] = y[2];
@@ -363,7 +381,8 @@ static void at_cols_f4(const float *restrict z, size_t ldz, int lanes,
                           *restrict z5 = z + 5 * ldz;
     for (int l = 0; l < lanes; l++) {
         float y[4];
-        WG_AT4(z0[l], z1[l], z2[l], z3[l], z4[l], z5[l], y);
+        const float t[6] = {z0[l], z1[l], z2[l], z3[l], z4[l], z5[l]};
+        at4(t, y);
         ob[4 * l] = y[0] + bias;
         ob[4 * l + 1] = y[1] + bias;
         ob[4 * l + 2] = y[2] + bias;
@@ -673,6 +692,36 @@ static void kernel_col(int kg, const float *restrict u, const float *restrict v,
         m[(size_t)i * ldm] = (acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i]);
 }
 
+/* NC = 2 to 4 columns in one pass over U, one chain each: a block of 4
+ * tiles (F(4,3) on a 7x7 image at mb 1) otherwise streams U, 36 positions
+ * of OC x IC x pieces, once per column, from L3 or memory. */
+#define WG_KERNEL_COLS(name, NC)                                               \
+    static void name(int kg, const float *restrict u, const float *restrict v, \
+                     size_t ldv, float *restrict m, size_t ldm)                \
+    {                                                                          \
+        float acc[NC][WG_CL] = {{0}};                                          \
+        for (int k = 0; k < kg; k++) {                                         \
+            const float *uk = u + (size_t)k * WG_MR;                           \
+            __builtin_prefetch(uk + 384);                                      \
+            for (int q = 0; q < NC; q++) {                                     \
+                const float b = v[(size_t)k * ldv + q];                        \
+                _Pragma("GCC unroll 1") for (int i = 0; i < WG_CL; i++)        \
+                    acc[q][i] = fmaf(uk[i], b, acc[q][i]);                     \
+            }                                                                  \
+        }                                                                      \
+        for (int q = 0; q < NC; q++)                                           \
+            for (int i = 0; i < WG_MR; i++)                                    \
+                m[(size_t)i * ldm + q] = acc[q][i];                            \
+    }
+WG_KERNEL_COLS(kernel_col2, 2)
+WG_KERNEL_COLS(kernel_col3, 3)
+WG_KERNEL_COLS(kernel_col4, 4)
+
+typedef void (*wg_kernel_fn)(int, const float *restrict, const float *restrict,
+                             size_t, float *restrict, size_t);
+static const wg_kernel_fn kernel_cols[5] = {NULL, kernel_col, kernel_col2,
+                                            kernel_col3, kernel_col4};
+
 /* M[pos] = U[pos] . V[pos] for npan panels of rows and the nt columns
  * of a block (columns past nt up to a multiple of WG_VL may get junk). */
 static void gemm_block(const conv_plan *pl, const float *u, int npan,
@@ -693,8 +742,9 @@ static void gemm_block(const conv_plan *pl, const float *u, int npan,
             for (; j + WG_NR <= wide; j += WG_NR)
                 kernel_wide(pl->kg, up_, vp + j, ld, mp + j, ld);
             if (j < wide) kernel_tail(pl->kg, up_, vp + j, ld, mp + j, ld);
-            for (j = wide; j < nt; j++)
-                kernel_col(pl->kg, up_, vp + j, ld, mp + j, ld);
+            if (nt > wide)
+                kernel_cols[nt - wide](pl->kg, up_, vp + wide, ld, mp + wide,
+                                       ld);
         }
 }
 
@@ -884,7 +934,9 @@ static size_t size_blocks(conv_plan *pl, size_t tb)
     /* Scratch per thread: V, M, 2 x alpha_h row buffers, z (m_h x alpha_w
      * rows) and ob (m_w rows). */
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
-    pl->ld = tb + WG_VL;
+    /* Rows a whole number of cache lines apart: with WG_VL 8, tb + WG_VL
+     * alone would make half the kernels' vector loads split a line. */
+    pl->ld = up(tb + WG_VL, 16);
     pl->ldr = (size_t)aw->m * pl->ld;
     pl->nrb = (size_t)2 * ah->alpha * pl->ldr;
     pl->per_thr = (size_t)pl->npos * (pl->kg + pl->crow) * pl->ld + pl->nrb +
