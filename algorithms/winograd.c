@@ -96,7 +96,14 @@
  * 1.5-1.8x (1 thread) and 1.45-1.9x (2 threads), mb 8 1.5-1.7x (1
  * thread); VGG-19 mb 1 and mb 8 1.55-2.1x (1 thread). 1x1 kernels ("f1x1",
  * a product plus two copies) and ResNet-50's 7x7 stride-2 conv1 run slower
- * than im2col_gemm (0.55-0.9x).
+ * than im2col_gemm (0.55-0.9x). Those figures are F(2,3) on AVX-512.
+ * On AVX2 (Zen 3, 2 cores, 6 x 16 kernel), per-phase thread CPU time, 1
+ * thread, ResNet-50's 3x3 layers: F(4,3)'s products take 0.55-0.85x
+ * F(2,3)'s (res2a-res5a, mb 1 and 8) except res5a at mb 1 (1.9x: 4 tiles
+ * per image, and U, 36 x 512 x 512 floats = 38 MB, streams from memory
+ * for them; F(2,3)'s is 17 MB), but its transforms take 1.1-2.2x F(2,3)'s
+ * and 35-64% of its time (mb 8 res2a: input 9.6 ms, products 8.7,
+ * output 6.0), so F(4,3) ends 0.94-1.18x F(2,3) there.
  */
 #include <math.h>
 #include <omp.h>
