@@ -133,9 +133,6 @@ enum { WG_MR = 6, WG_NR = 16, WG_VL = 8, WG_CL = 8 };
 #define WG_L2_BUDGET ((size_t)1 << 20)
 #define WG_TB_UHEAVY 128
 #define WG_MAX_TB 512
-#ifndef WG_F4_NFIX
-#define WG_F4_NFIX 4
-#endif
 
 typedef struct wg_kind wg_kind;
 
@@ -436,7 +433,7 @@ static const wg_kind wg_f4 = {.name = "f4x3",
                               .m = 4,
                               .alpha = 6,
                               .r = 3,
-                              .nfix = WG_F4_NFIX,
+                              .nfix = 4,
                               .g = {{1, 0, 0},
                                     {1.0 / 3, 1.0 / 3, 1.0 / 3},
                                     {-1.0 / 3, 1.0 / 3, -1.0 / 3},
