@@ -669,11 +669,11 @@ static void input_block(const conv_plan *pl, const wg_sub *sb, int g, long t0,
 WG_KERNEL(kernel_wide, WG_NR)
 WG_KERNEL(kernel_tail, WG_VL)
 
-/* One column, vectorised along the WG_MR rows instead (WG_VL lanes: U
- * has WG_VL floats of slack at its end) and over 4 partial sums, so that
- * it is not bound by the FMA latency: a block's last 1 to 4 tiles then cost
- * a sixth of a WG_VL-lane kernel each (49 tiles, as a 14x14 image has,
- * would otherwise run as 64). */
+/* One column, vectorised along the WG_MR rows instead (WG_CL lanes: U
+ * has WG_VL >= WG_CL - WG_MR floats of slack at its end) and over 4
+ * partial sums, so that it is not bound by the FMA latency: a block's last
+ * tile then costs a fraction of a WG_VL-lane kernel (49 tiles, as a 14x14
+ * image has, would otherwise run as 56 or 64). */
 static void kernel_col(int kg, const float *restrict u, const float *restrict v,
                        size_t ldv, float *restrict m, size_t ldm)
 {
