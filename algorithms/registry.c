@@ -27,6 +27,7 @@
     X(toeplitz, NO_OPENBLAS)                                                   \
     X(fft, NO_FFTW)                                                            \
     X(winograd_f2x3, "")                                                       \
+    X(winograd_f4x3, "")                                                       \
     X(onednn, NO_DNNL)                                                         \
     X(onednn_native, NO_DNNL)
 

@@ -1,12 +1,17 @@
-/* winograd_f2x3: Winograd minimal filtering F(2x2,3x3), every configuration.
+/* winograd_f2x3 and winograd_f4x3: Winograd minimal filtering F(2x2,3x3)
+ * and F(4x4,3x3) (F(2,3) and F(4,3) in 1D), every configuration. Both run
+ * the same machinery; only the 1D transform kind (wg_kind: tile size m,
+ * transform size alpha = m + 2, matrices) differs.
  *
- * Core (3x3 kernel, stride 1, dilation 1). The output is cut into 2x2 tiles.
- * Per tile and input channel the 4x4 input patch d becomes V = Bt d B; the
- * 3x3 kernel g becomes U = G g Gt once, in plan(). The 16 transform-domain
- * positions are 16 matrix products over channels,
+ * Core (3x3 kernel, stride 1, dilation 1). The output is cut into m x m
+ * tiles. Per tile and input channel the alpha x alpha input patch d becomes
+ * V = Bt d B; the 3x3 kernel g becomes U = G g Gt once, in plan(). The
+ * alpha^2 transform-domain positions are alpha^2 matrix products over
+ * channels,
  *     M[pos] (OC/G x T) = U[pos] (OC/G x IC/G) . V[pos] (IC/G x T),
- * T tiles, and Y = At M A gives the 2x2 outputs: 16 multiplications per 4
- * outputs and channel pair instead of 36 (2.25x fewer); the transforms cost
+ * T tiles, and Y = At M A gives the m x m outputs: F(2x2,3x3) 16
+ * multiplications per 4 outputs and channel pair instead of 36 (2.25x
+ * fewer), F(4x4,3x3) 36 per 16 instead of 144 (4x); the transforms cost
  * O(channels x tiles), not O(channels^2). Tiles go in blocks (V and M of a
  * block in L2, U streaming through); one thread transforms a block,
  * multiplies it (own register-blocked kernel on U packed in plan) and
@@ -32,30 +37,55 @@
  *   piece ends on the last tap and gives weight 0 to taps already covered,
  *   so zero extension stays inside the kernel's span and an output whose
  *   taps all read 0 (padding) comes out as exactly 0 + bias.
- * - untransformed axes ("f2x3_w", "f2x3_h", "f1x1"): per output and
- *   channel pair F(2,3) costs 4/2 = 2 multiplications per piece, no
- *   transform (F(1,1), every tap its own piece) 1 per tap. An axis takes
- *   F(2,3) when every kernel phase has >= 3 taps and 2 x pieces < taps: 3
- *   taps 2 (vs 3), 5 4, 6 4, 7 6, ...; 1, 2 and 4 taps, and phases of 1 or 2
- *   taps (3x3 stride 2), go untransformed. 1D problems and 1x3 / 3x1 kernels
- *   so get F(2,3) on one axis (4 positions); 1x1 kernels are one product.
- * Multiplications per output and channel pair (cost_h x cost_w) against
- * direct: 3x3 4 (9), 5x5 16 (25), 7x7 36 (49), 1x3 2 (3), 3x3 dilated 4
- * (9), 7x7 stride 2 (phases of 4 and 3 taps) 36 (49), 3x3 stride 2 9 (9),
- * 1x1 1 (1). The impl column names the path, e.g. "f2x3",
- * "f2x3+polyphase2x2+split7x7", "f1x1+polyphase2x2", "f2x3+dilated2x2".
+ * - untransformed axes ("f2x3_w", "f4x3_h", "f1x1", ...): per output and
+ *   channel pair F(m,3) costs alpha/m multiplications per piece (F(2,3) 2,
+ *   F(4,3) 1.5), no transform (F(1,1), every tap its own piece) 1 per tap.
+ *   An axis takes F(m,3) when every kernel phase has >= 3 taps and alpha x
+ *   pieces < m x taps. F(2,3): 3 taps 2 (vs 3), 5 4, 6 4, 7 6; 4 taps
+ *   untransformed. F(4,3): 3 taps 1.5, 4 3, 5 3, 7 4.5. Phases of 1 or 2
+ *   taps (3x3 stride 2) go untransformed. 1D problems and 1x3 / 3x1
+ *   kernels so get F(m,3) on one axis (alpha positions); 1x1 kernels are
+ *   one product.
+ * Multiplications per output and channel pair (cost_h x cost_w), F(2,3) /
+ * F(4,3) against direct: 3x3 4 / 2.25 (9), 5x5 16 / 9 (25), 7x7 36 / 20.25
+ * (49), 1x3 2 / 1.5 (3), 3x3 dilated 4 / 2.25 (9), 7x7 stride 2 (phases of
+ * 4 and 3 taps) 36 / 20.25 (49), 3x3 stride 2 9 / 9 (9), 1x1 1 (1). The
+ * impl column names the path, e.g. "f4x3", "f2x3+polyphase2x2+split7x7",
+ * "f1x1+polyphase2x2", "f2x3+dilated2x2".
  *
- * Accuracy. Transforms scale only by 1/2 and 1/4, but the output transform
- * cancels: at a border, y0 = x*g2 is formed as -x*g0 + x*(g0+g1+g2)/2 +
- * x*(g0-g1+g2)/2, an error ~eps*|x|*|g0| against DESIGN §4's scale |x*g2|.
- * Summed over many products that averages out; an output with only one or
- * two products in its sum (IC/G <= 2 and the kernel mostly on padding) has
- * no such bound as g2 -> 0, so those are computed directly (fix_up).
- * Measured, DESIGN §4 error under real fill (`verify --sweep 300 --fill
- * real --threads 1`): max 8.6e-6 over seeds 100-499 (120000 problems),
- * 3.4e-7 on seed 9; without fix_up already 7.8e-5 over seeds 100-199. Int
- * fill: 0 on every one of seeds 200-499. Tolerance 1e-4, over 10x the
- * largest seen.
+ * F(4,3)'s matrices. Toom-Cook on 5 finite points and infinity: At[i][k] =
+ * p_k^i, G row k = (1, p_k, p_k^2) / N_k with N_k = prod_{q != p_k} (p_k -
+ * q), Bt row k the coefficients of prod_{q != p_k} (x - q). 0 and +-1 are
+ * exact and cheap; the other two decide the accuracy. Magnitudes far from 1
+ * grow At (p^3) or G (1/N_k), and {+-2} and {+-1/2} are mirror images
+ * (p -> 1/p with 0 <-> inf reverses the tile), so equally accurate; mixing
+ * them, {1/2, -2}, splits the growth between At and G. Simulated in fp32
+ * (1D, uniform data, sums over 64 channels, 20000 tiles): max / mean
+ * error relative to sum |x*g| 5.2e-7 / 3.30e-8 for 0, +-1, +-2; 5.9e-7 /
+ * 3.30e-8 for +-1/2; 3.5e-7 / 2.94e-8 for 0, +-1, 1/2, -2; 1.3e-6 /
+ * 4.5e-8 for +-3. So points 0, 1, -1, 1/2, -2, inf. Scaling: multiplying
+ * At column k, G row k and Bt row k by factors whose product is 1 leaves
+ * the result unchanged; a power of 2 changes no rounding at all, so the one
+ * real choice is where the non-powers of 2 (1/3, 1/15 from N_k) go: into
+ * G, computed in double and rounded once per weight in plan(), not into Bt
+ * or At, which round on every tile. Bt then has entries 0, +-1/2, +-1,
+ * +-3/2, +-2, +-5/2, At 1, +-1/2 ... +-8, all exact in fp32.
+ *
+ * Accuracy. The output transform cancels: in F(2,3) at a border, y0 =
+ * x*g2 is formed as -x*g0 + x*(g0+g1+g2)/2 + x*(g0-g1+g2)/2, an error
+ * ~eps*|x|*|g0| against DESIGN §4's scale |x*g2|; F(4,3) sums 6 terms with
+ * At entries up to 8 and mixes the tile's other inputs in. Summed over many
+ * products that averages out; an output with only a few products in its
+ * sum (IC/G small and the kernel mostly on padding) has no such bound, so
+ * those are computed directly (fix_up): up to 2 products for F(2,3), up to
+ * 4 for F(4,3). Measured, DESIGN §4 error under real fill (`verify --sweep
+ * 300 --fill real --threads 1`): F(2,3) max 8.6e-6 over seeds 100-499
+ * (120000 problems), 3.4e-7 on seed 9; without fix_up already 7.8e-5 over
+ * seeds 100-199. Int fill: 0 on every one of seeds 200-499. Tolerance
+ * 1e-4, over 10x the largest seen. F(4,3) (native AVX2 build) max 1.24e-5
+ * over seeds 100-499 (120000 problems), 1.44e-4 with fix_up at 2 products
+ * as F(2,3); int fill (G has 1/3 and 1/15: not exact) max 8.7e-6 over seeds
+ * 200-299. Tolerance 2e-4, 16x the largest seen.
  *
  * Speed. The products use an own kernel on U packed in plan(): per block
  * and position, cblas_sgemm (OpenBLAS SkylakeX, one thread per block)
@@ -66,7 +96,14 @@
  * 1.5-1.8x (1 thread) and 1.45-1.9x (2 threads), mb 8 1.5-1.7x (1
  * thread); VGG-19 mb 1 and mb 8 1.55-2.1x (1 thread). 1x1 kernels ("f1x1",
  * a product plus two copies) and ResNet-50's 7x7 stride-2 conv1 run slower
- * than im2col_gemm (0.55-0.9x).
+ * than im2col_gemm (0.55-0.9x). Those figures are F(2,3) on AVX-512.
+ * On AVX2 (Zen 3, 2 cores, 6 x 16 kernel), per-phase thread CPU time, 1
+ * thread, ResNet-50's 3x3 layers: F(4,3)'s products take 0.55-0.85x
+ * F(2,3)'s (res2a-res5a, mb 1 and 8) except res5a at mb 1 (1.9x: 4 tiles
+ * per image, and U, 36 x 512 x 512 floats = 38 MB, streams from memory
+ * for them; F(2,3)'s is 17 MB), but its transforms take 1.1-2.2x F(2,3)'s
+ * and 35-64% of its time (mb 8 res2a: input 9.6 ms, products 8.7,
+ * output 6.0), so F(4,3) ends 0.94-1.18x F(2,3) there.
  */
 #include <math.h>
 #include <omp.h>
@@ -76,11 +113,18 @@
 
 #include "conv.h"
 
-/* Micro-kernel: WG_MR rows of U x WG_NR tile columns held in registers
- * (24 of the 32 AVX-512 registers); WG_VL columns is the narrow tail.
- * 12 x 32 ran at 220 GFLOP/s on one core with data in cache, 14 x 32 and
- * 8 x 32 at 185 (GCC 12). */
-enum { WG_MR = 12, WG_NR = 32, WG_VL = 16 };
+/* Micro-kernel: WG_MR rows of U x WG_NR tile columns held in registers;
+ * WG_VL columns is the narrow tail (and the lane granularity of every
+ * loop), WG_CL the lanes of the one-column kernel (WG_MR rounded up to a
+ * vector). AVX-512: 12 x 32 in 24 of the 32 zmm registers ran at 220
+ * GFLOP/s on one core with data in cache, 14 x 32 and 8 x 32 at 185 (GCC
+ * 12). With 16 ymm registers that block spills (48 accumulators); 6 x 16
+ * keeps 12 accumulators, 2 loads of V and a broadcast of U in registers. */
+#ifdef __AVX512F__
+enum { WG_MR = 12, WG_NR = 32, WG_VL = 16, WG_CL = 16 };
+#else
+enum { WG_MR = 6, WG_NR = 16, WG_VL = 8, WG_CL = 8 };
+#endif
 /* Tiles per block: V + M of a block within half of a 2 MB L2, but at least
  * WG_TB_UHEAVY where U alone is over that: then each block streams all of U
  * from L3, and that costs more than V and M spilling (ResNet-50, 1
@@ -90,14 +134,17 @@ enum { WG_MR = 12, WG_NR = 32, WG_VL = 16 };
 #define WG_TB_UHEAVY 128
 #define WG_MAX_TB 512
 
+typedef struct wg_kind wg_kind;
+
 typedef struct wg_axis {
-    int m, alpha, r; /* outputs per tile, transform size, taps per piece */
-    int step;        /* pitch of every input view: lcm(s, d) */
-    int nph;         /* output phases: step / s */
-    int nterm;       /* pieces over all kernel phases */
-    int nkph;        /* non-empty kernel phases */
-    int *off;        /* per piece: input offset of its first tap */
-    int *tap;        /* per piece, r kernel indices; -1 = weight 0 */
+    const wg_kind *k; /* its 1D transform */
+    int m, alpha, r;  /* outputs per tile, transform size, taps per piece */
+    int step;         /* pitch of every input view: lcm(s, d) */
+    int nph;          /* output phases: step / s */
+    int nterm;        /* pieces over all kernel phases */
+    int nkph;         /* non-empty kernel phases */
+    int *off;         /* per piece: input offset of its first tap */
+    int *tap;         /* per piece, r kernel indices; -1 = weight 0 */
 } wg_axis;
 
 typedef struct wg_sub { /* one output phase: its own tile grid */
@@ -119,17 +166,20 @@ struct conv_plan {
     wg_sub *sub;
     long nitem;
     int nthr;
-    float *u; /* [g][pos][ocp / MR][kg][MR] */
+    int nfix;  /* outputs of at most nfix products are computed directly */
+    bool zcol; /* some output column has no tap inside the input */
+    float *u;  /* [g][pos][ocp / MR][kg][MR] */
     float *b;
-    /* Outputs with one or two taps inside the input in all (see fix_up):
+    /* Outputs with few taps inside the input in all (see fix_up):
      * taps inside per output row (cnt) and column (cnt + oh), and the
-     * weights, kept only when IC/G <= 2. */
+     * weights, kept only when IC/G <= nfix. */
     int *cnt;
     float *w;
     float *scratch;
     size_t per_thr; /* floats of scratch per thread */
-    size_t ld;      /* row length of V, M and z: tb + WG_VL */
+    size_t ld;      /* row length of V, M and z: >= tb + WG_VL */
     size_t ldr;     /* row length of the row buffers */
+    size_t nrb;     /* floats of the row buffers */
     size_t bytes;
     char impl[96];
 };
@@ -149,8 +199,256 @@ static size_t up(size_t v, size_t a)
     return (v + a - 1) / a * a;
 }
 
-/* Cuts one axis into phases and pieces (see the comment at the top). */
-static conv_status axis_init(wg_axis *a, int k, int s, int d)
+/* The 1D transforms, d -> V = Bt d (input), g -> U = G g (weights, in
+ * plan(), double), M -> Y = At M (output), one per kind: F(1,1) (no
+ * transform), F(2,3) and F(4,3). 2D tiles apply them along h, then w.
+ * Each loop runs over lanes (tiles) or elements of a row, so it vectorises
+ * the same on any ISA; rows are ld floats apart. */
+static void bt_rows_f2(float *restrict r, size_t ld, int cnt)
+{
+    float *restrict r0 = r, *restrict r1 = r + ld, *restrict r2 = r + 2 * ld,
+                    *restrict r3 = r + 3 * ld;
+    for (int u = 0; u < cnt; u++) {
+        const float d0 = r0[u], d1 = r1[u], d2 = r2[u], d3 = r3[u];
+        r0[u] = d0 - d2;
+        r1[u] = d1 + d2;
+        r2[u] = d2 - d1;
+        r3[u] = d1 - d3;
+    }
+}
+
+/* Bt of F(4,3) on points 0, 1, -1, 1/2, -2, inf (see the top comment):
+ * d[0..5] -> v[0..5]. */
+static inline void bt4(const float d[6], float v[6])
+{
+    const float t31 = d[3] - d[1], t42 = d[4] - d[2];
+    v[0] = (d[0] - 2.0f * d[2] + d[4]) + 1.5f * t31;
+    v[1] = (d[4] - d[1]) + (0.5f * d[2] + 2.5f * d[3]);
+    v[2] = (d[4] + d[1]) + (0.5f * d[3] - 2.5f * d[2]);
+    v[3] = t42 + 2.0f * t31;
+    v[4] = t42 - 0.5f * t31;
+    v[5] = (d[1] - 2.0f * d[3] + d[5]) + 1.5f * t42;
+}
+
+/* Rows as restrict parameters: GCC does not take restrict from pointers
+ * declared in the body here, and 15 pairs of rows exceed its limit of 10
+ * run-time alias checks, so the loop would stay scalar. */
+static void bt_rows6(float *restrict r0, float *restrict r1, float *restrict r2,
+                     float *restrict r3, float *restrict r4, float *restrict r5,
+                     int cnt)
+{
+    for (int u = 0; u < cnt; u++) {
+        const float d[6] = {r0[u], r1[u], r2[u], r3[u], r4[u], r5[u]};
+        float v[6];
+        bt4(d, v);
+        r0[u] = v[0];
+        r1[u] = v[1];
+        r2[u] = v[2];
+        r3[u] = v[3];
+        r4[u] = v[4];
+        r5[u] = v[5];
+    }
+}
+
+static void bt_rows_f4(float *restrict r, size_t ld, int cnt)
+{
+    bt_rows6(r, r + ld, r + 2 * ld, r + 3 * ld, r + 4 * ld, r + 5 * ld, cnt);
+}
+
+/* Along w: tile l's inputs are d[m*l + j] for j < m and e[m*l + j - m]
+ * (e: the row gathered m columns on) for the rest; V to v + j * vpos. */
+static void bt_cols_f1(const float *restrict d, const float *restrict e,
+                       int lanes, float *restrict v, size_t vpos)
+{
+    (void)e, (void)vpos;
+    for (int l = 0; l < lanes; l++) v[l] = d[l];
+}
+
+static void bt_cols_f2(const float *restrict d, const float *restrict e,
+                       int lanes, float *restrict v, size_t vpos)
+{
+    float *restrict v0 = v, *restrict v1 = v + vpos,
+                    *restrict v2 = v + 2 * vpos, *restrict v3 = v + 3 * vpos;
+    for (int l = 0; l < lanes; l++) {
+        const float d0 = d[2 * l], d1 = d[2 * l + 1], d2 = e[2 * l],
+                    d3 = e[2 * l + 1];
+        v0[l] = d0 - d2;
+        v1[l] = d1 + d2;
+        v2[l] = d2 - d1;
+        v3[l] = d1 - d3;
+    }
+}
+
+static void bt_cols6(const float *restrict d, const float *restrict e,
+                     int lanes, float *restrict v0, float *restrict v1,
+                     float *restrict v2, float *restrict v3, float *restrict v4,
+                     float *restrict v5)
+{
+    for (int l = 0; l < lanes; l++) {
+        const float t[6] = {d[4 * l],     d[4 * l + 1], d[4 * l + 2],
+                            d[4 * l + 3], e[4 * l],     e[4 * l + 1]};
+        float o[6];
+        bt4(t, o);
+        v0[l] = o[0];
+        v1[l] = o[1];
+        v2[l] = o[2];
+        v3[l] = o[3];
+        v4[l] = o[4];
+        v5[l] = o[5];
+    }
+}
+
+static void bt_cols_f4(const float *restrict d, const float *restrict e,
+                       int lanes, float *restrict v, size_t vpos)
+{
+    bt_cols6(d, e, lanes, v, v + vpos, v + 2 * vpos, v + 3 * vpos, v + 4 * vpos,
+             v + 5 * vpos);
+}
+
+/* Along h: z + i * zs = sum_j At[i][j] (m + j * ms), i < m. */
+static void at_rows_f1(const float *restrict m, size_t ms, int lanes,
+                       float *restrict z, size_t zs)
+{
+    (void)ms, (void)zs;
+    for (int l = 0; l < lanes; l++) z[l] = m[l];
+}
+
+static void at_rows_f2(const float *restrict m, size_t ms, int lanes,
+                       float *restrict z, size_t zs)
+{
+    const float *restrict m0 = m, *restrict m1 = m + ms,
+                          *restrict m2 = m + 2 * ms, *restrict m3 = m + 3 * ms;
+    float *restrict z0 = z, *restrict z1 = z + zs;
+    for (int l = 0; l < lanes; l++) {
+        z0[l] = m0[l] + m1[l] + m2[l];
+        z1[l] = m1[l] - m2[l] - m3[l];
+    }
+}
+
+/* At of F(4,3): m[0..5] -> y[0..3]. */
+static inline void at4(const float m[6], float y[4])
+{
+    const float a12 = m[1] + m[2], s12 = m[1] - m[2];
+    y[0] = (m[0] + a12) + (m[3] + m[4]);
+    y[1] = s12 + (0.5f * m[3] - 2.0f * m[4]);
+    y[2] = a12 + (0.25f * m[3] + 4.0f * m[4]);
+    y[3] = s12 + (0.125f * m[3] - 8.0f * m[4]) + m[5];
+}
+
+static void at_rows_f4(const float *restrict m, size_t ms, int lanes,
+                       float *restrict z, size_t zs)
+{
+    const float *restrict m0 = m, *restrict m1 = m + ms,
+                          *restrict m2 = m + 2 * ms, *restrict m3 = m + 3 * ms,
+                          *restrict m4 = m + 4 * ms, *restrict m5 = m + 5 * ms;
+    float *restrict z0 = z, *restrict z1 = z + zs, *restrict z2 = z + 2 * zs,
+                    *restrict z3 = z + 3 * zs;
+    for (int l = 0; l < lanes; l++) {
+        float y[4];
+        const float t[6] = {m0[l], m1[l], m2[l], m3[l], m4[l], m5[l]};
+        at4(t, y);
+        z0[l] = y[0];
+        z1[l] = y[1];
+        z2[l] = y[2];
+        z3[l] = y[3];
+    }
+}
+
+/* Along w: ob[m*l + i] = sum_j At[i][j] (z + j * ldz)[l] + bias. */
+static void at_cols_f1(const float *restrict z, size_t ldz, int lanes,
+                       float bias, float *restrict ob)
+{
+    (void)ldz;
+    for (int l = 0; l < lanes; l++) ob[l] = z[l] + bias;
+}
+
+static void at_cols_f2(const float *restrict z, size_t ldz, int lanes,
+                       float bias, float *restrict ob)
+{
+    const float *restrict z0 = z, *restrict z1 = z + ldz,
+                          *restrict z2 = z + 2 * ldz,
+                          *restrict z3 = z + 3 * ldz;
+    for (int l = 0; l < lanes; l++) {
+        const float a0 = z0[l], a1 = z1[l], a2 = z2[l], a3 = z3[l];
+        ob[2 * l] = a0 + a1 + a2 + bias;
+        ob[2 * l + 1] = a1 - a2 - a3 + bias;
+    }
+}
+
+static void at_cols_f4(const float *restrict z, size_t ldz, int lanes,
+                       float bias, float *restrict ob)
+{
+    const float *restrict z0 = z, *restrict z1 = z + ldz,
+                          *restrict z2 = z + 2 * ldz,
+                          *restrict z3 = z + 3 * ldz,
+                          *restrict z4 = z + 4 * ldz,
+                          *restrict z5 = z + 5 * ldz;
+    for (int l = 0; l < lanes; l++) {
+        float y[4];
+        const float t[6] = {z0[l], z1[l], z2[l], z3[l], z4[l], z5[l]};
+        at4(t, y);
+        ob[4 * l] = y[0] + bias;
+        ob[4 * l + 1] = y[1] + bias;
+        ob[4 * l + 2] = y[2] + bias;
+        ob[4 * l + 3] = y[3] + bias;
+    }
+}
+
+struct wg_kind {
+    const char *name;
+    int m, alpha, r;
+    int nfix;                                      /* see fix_up */
+    double g[6][3];                                /* G, alpha x r */
+    void (*bt_rows)(float *restrict, size_t, int); /* NULL: identity */
+    void (*bt_cols)(const float *restrict, const float *restrict, int,
+                    float *restrict, size_t);
+    void (*at_rows)(const float *restrict, size_t, int, float *restrict,
+                    size_t);
+    void (*at_cols)(const float *restrict, size_t, int, float, float *restrict);
+};
+
+static const wg_kind wg_f1 = {.name = "f1x1",
+                              .m = 1,
+                              .alpha = 1,
+                              .r = 1,
+                              .g = {{1}},
+                              .bt_cols = bt_cols_f1,
+                              .at_rows = at_rows_f1,
+                              .at_cols = at_cols_f1};
+static const wg_kind wg_f2 = {
+    .name = "f2x3",
+    .m = 2,
+    .alpha = 4,
+    .r = 3,
+    .nfix = 2,
+    .g = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}},
+    .bt_rows = bt_rows_f2,
+    .bt_cols = bt_cols_f2,
+    .at_rows = at_rows_f2,
+    .at_cols = at_cols_f2};
+/* Points 0, 1, -1, 1/2, -2, inf; row k of G is (1, p, p^2) / N_k, N_k =
+ * prod over the other finite points q of (p - q): the factors 1/3 and 1/15
+ * live here, rounded once per weight, not in Bt or At. */
+static const wg_kind wg_f4 = {.name = "f4x3",
+                              .m = 4,
+                              .alpha = 6,
+                              .r = 3,
+                              .nfix = 4,
+                              .g = {{1, 0, 0},
+                                    {1.0 / 3, 1.0 / 3, 1.0 / 3},
+                                    {-1.0 / 3, 1.0 / 3, -1.0 / 3},
+                                    {-16.0 / 15, -8.0 / 15, -4.0 / 15},
+                                    {1.0 / 15, -2.0 / 15, 4.0 / 15},
+                                    {0, 0, 1}},
+                              .bt_rows = bt_rows_f4,
+                              .bt_cols = bt_cols_f4,
+                              .at_rows = at_rows_f4,
+                              .at_cols = at_cols_f4};
+
+/* Cuts one axis into phases and pieces (see the comment at the top);
+ * the axis takes the transform big where it saves multiplications. */
+static conv_status axis_init(wg_axis *a, int k, int s, int d,
+                             const wg_kind *big)
 {
     const int step = s / gcd(s, d) * d, nb = step / d;
     int taps = 0, pieces = 0, lmin = k;
@@ -164,11 +462,12 @@ static conv_status axis_init(wg_axis *a, int k, int s, int d)
         lmin = l < lmin ? l : lmin;
         a->nkph++;
     }
-    const bool f23 = lmin >= 3 && 2 * pieces < taps;
-    a->m = f23 ? 2 : 1;
-    a->alpha = f23 ? 4 : 1;
-    a->r = f23 ? 3 : 1;
-    a->nterm = f23 ? pieces : taps;
+    const bool tf = lmin >= 3 && big->alpha * pieces < big->m * taps;
+    a->k = tf ? big : &wg_f1;
+    a->m = a->k->m;
+    a->alpha = a->k->alpha;
+    a->r = a->k->r;
+    a->nterm = tf ? pieces : taps;
     a->off = malloc((size_t)a->nterm * sizeof *a->off);
     a->tap = malloc((size_t)a->nterm * a->r * sizeof *a->tap);
     if (!a->off || !a->tap) return CONV_NOMEM;
@@ -186,18 +485,12 @@ static conv_status axis_init(wg_axis *a, int k, int s, int d)
     return CONV_OK;
 }
 
-/* G of F(2,3) and of F(1,1) (row 0, column 0 only). */
-static const double wg_g3[4][3] = {
-    {1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-static const double wg_g1[4][3] = {{1, 0, 0}};
-
 /* U = G g Gt per piece, in double, packed in WG_MR-row panels. */
 static void weight_transform(conv_plan *pl, const float *w)
 {
     const conv_problem *p = &pl->p;
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
-    const double(*gh)[3] = ah->r == 3 ? wg_g3 : wg_g1;
-    const double(*gw)[3] = aw->r == 3 ? wg_g3 : wg_g1;
+    const double(*gh)[3] = ah->k->g, (*gw)[3] = aw->k->g;
     const size_t posz = (size_t)pl->ocp * pl->kg;
     for (int g = 0; g < p->g; g++)
         for (int o = 0; o < pl->ocg; o++)
@@ -207,7 +500,7 @@ static void weight_transform(conv_plan *pl, const float *w)
                     const float *wo =
                         w + ((size_t)(g * pl->ocg + o) * pl->icg + c) * p->kh *
                                 p->kw;
-                    double gp[3][3] = {{0}}, t[4][3] = {{0}};
+                    double gp[3][3] = {{0}}, t[6][3] = {{0}};
                     for (int i = 0; i < ah->r; i++)
                         for (int j = 0; j < aw->r; j++) {
                             int ki = ah->tap[th * ah->r + i];
@@ -269,10 +562,10 @@ static void gather_step(const float *restrict src, int base, int step,
 
 /* Tiles tw0 .. tw0 + lanes - 1 of tile row th (lanes a multiple of WG_VL;
  * those past the segment hold finite junk) into v[pos * vpos + l]. rb
- * holds 2 x alpha_h rows of ldr floats: under F(2,3) along w the rows are
- * gathered twice, the second time 2 columns on, so that d[2l+2] and
- * d[2l+3] are read at the alignment they were stored with (an unaligned
- * reload of just-stored data stalls store forwarding). */
+ * holds 2 x alpha_h rows of ldr floats: with a transform along w the rows
+ * are gathered twice, the second time m columns on, so that a tile's
+ * inputs past its first m are read at the alignment they were stored with
+ * (an unaligned reload of just-stored data stalls store forwarding). */
 static void input_row(const conv_plan *pl, const float *src, int bh, int bw,
                       int th, int tw0, int lanes, float *restrict v,
                       size_t vpos, float *restrict rb)
@@ -280,10 +573,10 @@ static void input_row(const conv_plan *pl, const float *src, int bh, int bw,
     const conv_problem *p = &pl->p;
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
     const size_t ldr = pl->ldr;
-    const int cnt = aw->m * lanes, copies = aw->alpha == 4 ? 2 : 1;
+    const int cnt = aw->m * lanes, copies = aw->alpha > 1 ? 2 : 1;
     for (int k = 0; k < copies; k++) {
-        const int base = bw + (aw->m * tw0 + 2 * k) * aw->step;
-        float *restrict rk = rb + (size_t)(4 * k) * ldr;
+        const int base = bw + aw->m * (tw0 + k) * aw->step;
+        float *restrict rk = rb + (size_t)(ah->alpha * k) * ldr;
         for (int i = 0; i < ah->alpha; i++) {
             const int row = bh + (ah->m * th + i) * ah->step;
             float *restrict d = rk + i * ldr;
@@ -295,39 +588,11 @@ static void input_row(const conv_plan *pl, const float *src, int bh, int bw,
                 gather_step(src + (size_t)row * p->iw, base, aw->step, p->iw,
                             cnt, d);
         }
-        if (ah->alpha == 4) {
-            float *restrict r0 = rk, *restrict r1 = rk + ldr,
-                            *restrict r2 = rk + 2 * ldr,
-                            *restrict r3 = rk + 3 * ldr;
-            for (int u = 0; u < cnt; u++) {
-                const float d0 = r0[u], d1 = r1[u], d2 = r2[u], d3 = r3[u];
-                r0[u] = d0 - d2;
-                r1[u] = d1 + d2;
-                r2[u] = d2 - d1;
-                r3[u] = d1 - d3;
-            }
-        }
+        if (ah->k->bt_rows) ah->k->bt_rows(rk, ldr, cnt);
     }
-    for (int r = 0; r < ah->alpha; r++) {
-        const float *restrict d = rb + r * ldr;
-        if (aw->alpha == 4) {
-            const float *restrict e = rb + (4 + r) * ldr;
-            float *restrict v0 = v + (size_t)(4 * r) * vpos,
-                            *restrict v1 = v0 + vpos, *restrict v2 = v1 + vpos,
-                            *restrict v3 = v2 + vpos;
-            for (int l = 0; l < lanes; l++) {
-                const float d0 = d[2 * l], d1 = d[2 * l + 1], d2 = e[2 * l],
-                            d3 = e[2 * l + 1];
-                v0[l] = d0 - d2;
-                v1[l] = d1 + d2;
-                v2[l] = d2 - d1;
-                v3[l] = d1 - d3;
-            }
-        } else {
-            float *restrict v0 = v + (size_t)r * vpos;
-            for (int l = 0; l < lanes; l++) v0[l] = d[l];
-        }
-    }
+    for (int r = 0; r < ah->alpha; r++)
+        aw->k->bt_cols(rb + r * ldr, rb + (ah->alpha + r) * ldr, lanes,
+                       v + (size_t)(r * aw->alpha) * vpos, vpos);
 }
 
 /* Tile t of a phase: image n, tile row th, column tw. */
@@ -404,32 +669,62 @@ static void input_block(const conv_plan *pl, const wg_sub *sb, int g, long t0,
 WG_KERNEL(kernel_wide, WG_NR)
 WG_KERNEL(kernel_tail, WG_VL)
 
-/* One column, vectorised along the WG_MR rows instead (WG_VL lanes: U
- * has WG_VL floats of slack at its end) and over 4 partial sums, so that
- * it is not bound by the FMA latency: a block's last 1 to 4 tiles then cost
- * a sixth of a WG_VL-lane kernel each (49 tiles, as a 14x14 image has,
- * would otherwise run as 64). */
+/* One column, vectorised along the WG_MR rows instead (WG_CL lanes: U
+ * has WG_VL >= WG_CL - WG_MR floats of slack at its end) and over 4
+ * partial sums, so that it is not bound by the FMA latency: a block's last
+ * tile then costs a fraction of a WG_VL-lane kernel (49 tiles, as a 14x14
+ * image has, would otherwise run as 56 or 64). */
 static void kernel_col(int kg, const float *restrict u, const float *restrict v,
                        size_t ldv, float *restrict m, size_t ldm)
 {
-    float acc[4][WG_VL] = {{0}};
+    float acc[4][WG_CL] = {{0}};
     int k = 0;
     for (; k + 4 <= kg; k += 4)
         for (int q = 0; q < 4; q++) {
             const float b = v[(size_t)(k + q) * ldv];
             const float *uk = u + (size_t)(k + q) * WG_MR;
-            _Pragma("GCC unroll 1") for (int i = 0; i < WG_VL; i++) acc[q][i] =
+            _Pragma("GCC unroll 1") for (int i = 0; i < WG_CL; i++) acc[q][i] =
                 fmaf(uk[i], b, acc[q][i]);
         }
     for (; k < kg; k++) {
         const float b = v[(size_t)k * ldv];
         const float *uk = u + (size_t)k * WG_MR;
-        _Pragma("GCC unroll 1") for (int i = 0; i < WG_VL; i++) acc[0][i] =
+        _Pragma("GCC unroll 1") for (int i = 0; i < WG_CL; i++) acc[0][i] =
             fmaf(uk[i], b, acc[0][i]);
     }
     for (int i = 0; i < WG_MR; i++)
         m[(size_t)i * ldm] = (acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i]);
 }
+
+/* NC = 2 to 4 columns in one pass over U, one chain each: a block of 4
+ * tiles (F(4,3) on a 7x7 image at mb 1) otherwise streams U, 36 positions
+ * of OC x IC x pieces, once per column, from L3 or memory. */
+#define WG_KERNEL_COLS(name, NC)                                               \
+    static void name(int kg, const float *restrict u, const float *restrict v, \
+                     size_t ldv, float *restrict m, size_t ldm)                \
+    {                                                                          \
+        float acc[NC][WG_CL] = {{0}};                                          \
+        for (int k = 0; k < kg; k++) {                                         \
+            const float *uk = u + (size_t)k * WG_MR;                           \
+            __builtin_prefetch(uk + 384);                                      \
+            for (int q = 0; q < NC; q++) {                                     \
+                const float b = v[(size_t)k * ldv + q];                        \
+                _Pragma("GCC unroll 1") for (int i = 0; i < WG_CL; i++)        \
+                    acc[q][i] = fmaf(uk[i], b, acc[q][i]);                     \
+            }                                                                  \
+        }                                                                      \
+        for (int q = 0; q < NC; q++)                                           \
+            for (int i = 0; i < WG_MR; i++)                                    \
+                m[(size_t)i * ldm + q] = acc[q][i];                            \
+    }
+WG_KERNEL_COLS(kernel_col2, 2)
+WG_KERNEL_COLS(kernel_col3, 3)
+WG_KERNEL_COLS(kernel_col4, 4)
+
+typedef void (*wg_kernel_fn)(int, const float *restrict, const float *restrict,
+                             size_t, float *restrict, size_t);
+static const wg_kernel_fn kernel_cols[5] = {NULL, kernel_col, kernel_col2,
+                                            kernel_col3, kernel_col4};
 
 /* M[pos] = U[pos] . V[pos] for npan panels of rows and the nt columns
  * of a block (columns past nt up to a multiple of WG_VL may get junk). */
@@ -451,8 +746,9 @@ static void gemm_block(const conv_plan *pl, const float *u, int npan,
             for (; j + WG_NR <= wide; j += WG_NR)
                 kernel_wide(pl->kg, up_, vp + j, ld, mp + j, ld);
             if (j < wide) kernel_tail(pl->kg, up_, vp + j, ld, mp + j, ld);
-            for (j = wide; j < nt; j++)
-                kernel_col(pl->kg, up_, vp + j, ld, mp + j, ld);
+            if (nt > wide)
+                kernel_cols[nt - wide](pl->kg, up_, vp + wide, ld, mp + wide,
+                                       ld);
         }
 }
 
@@ -467,11 +763,16 @@ static int taps_inside(int q, int s, int pad, int d, int k, int in)
     return c;
 }
 
-/* An output whose sum has one or two products (IC/G <= 2 and the kernel
- * mostly over padding) gets it directly: there F(2,3)'s cancellation
- * (e.g. y0 = x*g2 formed as -x*g0 + x*(g0+g1+g2)/2 + x*(g0-g1+g2)/2) is
+/* An output whose sum has 1 to nfix products (IC/G small and the kernel
+ * mostly over padding) gets it directly: there the cancellation (e.g.
+ * F(2,3)'s y0 = x*g2 formed as -x*g0 + x*(g0+g1+g2)/2 + x*(g0-g1+g2)/2) is
  * not averaged over other products, and its error relative to |x*g2|
- * would be unbounded as g2 -> 0. */
+ * would be unbounded as g2 -> 0. One with no tap inside the input gets
+ * the bias exactly: F(2,3) gives 0 + bias there anyway (each output's
+ * positions see only its own taps), F(4,3) does not (Bt mixes the tile's
+ * other inputs into every position and At's cancellation leaves rounding
+ * noise). Weights are kept only when IC/G <= nfix, the only case in which
+ * 1 to nfix products occur. */
 static void fix_up(const conv_plan *pl, const float *x, int n, int o, int r,
                    int q0, int qstep, int cnt, float *ob)
 {
@@ -479,7 +780,7 @@ static void fix_up(const conv_plan *pl, const float *x, int n, int o, int r,
     const int g = o / pl->ocg, ch = pl->cnt[r] * pl->icg;
     for (int u = 0; u < cnt; u++) {
         const int q = q0 + u * qstep, tot = ch * pl->cnt[p->oh + q];
-        if (tot < 1 || tot > 2) continue;
+        if (tot > pl->nfix) continue;
         float acc = pl->b ? pl->b[o] : 0.0f;
         for (int c = 0; c < pl->icg; c++) {
             const float *xc =
@@ -508,8 +809,8 @@ static void output_block(const conv_plan *pl, const wg_sub *sb, int g, long t0,
     const conv_problem *p = &pl->p;
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
     const size_t ld = pl->ld, mpos = (size_t)npan * WG_MR * ld;
-    const size_t ldz = pl->ld; /* z[i][s][l], then ob */
-    float *restrict ob = z + (size_t)2 * 4 * ldz;
+    const size_t ldz = pl->ld; /* z[i][sw][l], then ob */
+    float *restrict ob = z + (size_t)(ah->m * aw->alpha) * ldz;
     const int ahph = ah->nph, awph = aw->nph;
     for (int ol = 0; ol < nrow; ol++) {
         const int o = g * pl->ocg + o0 + ol;
@@ -518,42 +819,20 @@ static void output_block(const conv_plan *pl, const wg_sub *sb, int g, long t0,
         wg_seg s = {0, 0, 0, 0, 0};
         while (next_seg(sb, t0, nt, &s)) {
             const int lanes = (int)up((size_t)s.len, WG_VL);
-            for (int sw = 0; sw < aw->alpha; sw++) {
-                float *restrict z0 = z + (size_t)sw * ldz;
-                float *restrict z1 = z + (size_t)(4 + sw) * ldz;
-                const float *restrict m0 = mo + (size_t)sw * mpos + s.lt;
-                if (ah->alpha == 4) {
-                    const float *restrict m1 = m0 + (size_t)aw->alpha * mpos,
-                                          *restrict m2 =
-                                              m1 + (size_t)aw->alpha * mpos,
-                                          *restrict m3 =
-                                              m2 + (size_t)aw->alpha * mpos;
-                    for (int l = 0; l < lanes; l++) {
-                        z0[l] = m0[l] + m1[l] + m2[l];
-                        z1[l] = m1[l] - m2[l] - m3[l];
-                    }
-                } else {
-                    for (int l = 0; l < lanes; l++) z0[l] = m0[l];
-                }
-            }
+            /* z[i][sw]: At along h of column position sw, i < m_h. */
+            for (int sw = 0; sw < aw->alpha; sw++)
+                ah->k->at_rows(mo + (size_t)sw * mpos + s.lt,
+                               (size_t)aw->alpha * mpos, lanes,
+                               z + (size_t)sw * ldz, (size_t)aw->alpha * ldz);
             for (int i = 0; i < ah->m; i++) {
                 const int vr = ah->m * s.th + i;
                 if (vr >= sb->mh) break;
-                const float *restrict zi = z + (size_t)(4 * i) * ldz;
-                if (aw->alpha == 4) {
-                    for (int l = 0; l < lanes; l++) {
-                        const float a0 = zi[l], a1 = zi[ldz + l],
-                                    a2 = zi[2 * ldz + l], a3 = zi[3 * ldz + l];
-                        ob[2 * l] = a0 + a1 + a2 + bias;
-                        ob[2 * l + 1] = a1 - a2 - a3 + bias;
-                    }
-                } else {
-                    for (int l = 0; l < lanes; l++) ob[l] = zi[l] + bias;
-                }
+                aw->k->at_cols(z + (size_t)(i * aw->alpha) * ldz, ldz, lanes,
+                               bias, ob);
                 const int c0 = aw->m * s.tw0, r = sb->ah + vr * ahph;
                 int cnt = aw->m * s.len;
                 if (cnt > sb->mw - c0) cnt = sb->mw - c0;
-                if (pl->w && pl->cnt[r] * pl->icg <= 2)
+                if (pl->cnt[r] * pl->icg <= pl->nfix || pl->zcol)
                     fix_up(pl, x, s.n, o, r, sb->aw + c0 * awph, awph, cnt, ob);
                 float *restrict yr =
                     y + (((size_t)s.n * p->oc + o) * p->oh + r) * p->ow +
@@ -604,11 +883,13 @@ static void name_impl(conv_plan *pl)
 {
     const conv_problem *p = &pl->p;
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
-    const char *core = ah->m == 2 && aw->m == 2 ? "f2x3"
-                       : aw->m == 2             ? "f2x3_w"
-                       : ah->m == 2             ? "f2x3_h"
-                                                : "f1x1";
-    size_t n = (size_t)snprintf(pl->impl, sizeof pl->impl, "%s", core);
+    const wg_kind *k = ah->m > 1 ? ah->k : aw->k;
+    const char *sfx = ah->m > 1 && aw->m > 1 ? ""
+                      : aw->m > 1            ? "_w"
+                      : ah->m > 1            ? "_h"
+                                             : "";
+    size_t n =
+        (size_t)snprintf(pl->impl, sizeof pl->impl, "%s%s", k->name, sfx);
     if ((p->sh > 1 || p->sw > 1) && n < sizeof pl->impl)
         n += (size_t)snprintf(pl->impl + n, sizeof pl->impl - n,
                               "+polyphase%dx%d", p->sh, p->sw);
@@ -654,14 +935,19 @@ static size_t size_blocks(conv_plan *pl, size_t tb)
         pl->sub[i].first = pl->nitem;
         pl->nitem += pl->sub[i].nblk * p->g * pl->nsplit;
     }
-    /* Scratch per thread: V, M, 8 row buffers, z (8 rows) and ob (2). */
-    pl->ld = tb + WG_VL;
-    pl->ldr = (size_t)pl->ax[1].m * pl->ld;
-    pl->per_thr = (size_t)pl->npos * (pl->kg + pl->crow) * pl->ld +
-                  8 * pl->ldr + 10 * pl->ld;
+    /* Scratch per thread: V, M, 2 x alpha_h row buffers, z (m_h x alpha_w
+     * rows) and ob (m_w rows). */
+    const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
+    /* Rows a whole number of cache lines apart: with WG_VL 8, tb + WG_VL
+     * alone would make half the kernels' vector loads split a line. */
+    pl->ld = up(tb + WG_VL, 16);
+    pl->ldr = (size_t)aw->m * pl->ld;
+    pl->nrb = (size_t)2 * ah->alpha * pl->ldr;
+    pl->per_thr = (size_t)pl->npos * (pl->kg + pl->crow) * pl->ld + pl->nrb +
+                  (size_t)(ah->m * aw->alpha + aw->m) * pl->ld;
     const size_t usz = (size_t)p->g * pl->npos * pl->ocp * pl->kg;
     const size_t wsz =
-        pl->icg <= 2 ? (size_t)p->oc * pl->icg * p->kh * p->kw : 0;
+        pl->icg <= pl->nfix ? (size_t)p->oc * pl->icg * p->kh * p->kw : 0;
     return sizeof *pl + pl->nsub * sizeof *pl->sub +
            (size_t)(p->oh + p->ow) * sizeof(int) +
            (size_t)(pl->ax[0].nterm + pl->ax[1].nterm) * 4 * sizeof(int) +
@@ -671,17 +957,19 @@ static size_t size_blocks(conv_plan *pl, size_t tb)
 }
 
 static conv_status wg_plan(const conv_problem *p, const float *w,
-                           const float *b, const conv_ctx *ctx, conv_plan **out)
+                           const float *b, const conv_ctx *ctx,
+                           const wg_kind *big, conv_plan **out)
 {
     conv_status st = CONV_NOMEM;
     conv_plan *pl = calloc(1, sizeof *pl);
     if (!pl) goto nomem;
     pl->p = *p;
-    if (axis_init(&pl->ax[0], p->kh, p->sh, p->dh) != CONV_OK ||
-        axis_init(&pl->ax[1], p->kw, p->sw, p->dw) != CONV_OK)
+    if (axis_init(&pl->ax[0], p->kh, p->sh, p->dh, big) != CONV_OK ||
+        axis_init(&pl->ax[1], p->kw, p->sw, p->dw, big) != CONV_OK)
         goto nomem;
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
     pl->nthr = ctx->threads > 0 ? ctx->threads : omp_get_max_threads();
+    pl->nfix = big->nfix;
     pl->npos = ah->alpha * aw->alpha;
     pl->nterm = ah->nterm * aw->nterm;
     pl->icg = p->ic / p->g;
@@ -738,7 +1026,7 @@ static conv_status wg_plan(const conv_problem *p, const float *w,
         goto cleanup;
     }
     const size_t wsz =
-        pl->icg <= 2 ? (size_t)p->oc * pl->icg * p->kh * p->kw : 0;
+        pl->icg <= pl->nfix ? (size_t)p->oc * pl->icg * p->kh * p->kw : 0;
     pl->u = alloc_floats(usz + WG_VL);
     pl->scratch = alloc_floats(pl->per_thr * pl->nthr);
     pl->b = p->bias ? malloc((size_t)p->oc * sizeof *pl->b) : NULL;
@@ -754,8 +1042,10 @@ static conv_status wg_plan(const conv_problem *p, const float *w,
     if (wsz) memcpy(pl->w, w, wsz * sizeof *w);
     for (int r = 0; r < p->oh; r++)
         pl->cnt[r] = taps_inside(r, p->sh, p->pt, p->dh, p->kh, p->ih);
-    for (int q = 0; q < p->ow; q++)
+    for (int q = 0; q < p->ow; q++) {
         pl->cnt[p->oh + q] = taps_inside(q, p->sw, p->pl, p->dw, p->kw, p->iw);
+        pl->zcol |= pl->cnt[p->oh + q] == 0;
+    }
     weight_transform(pl, w);
     name_impl(pl);
     *out = pl;
@@ -778,7 +1068,7 @@ static conv_status wg_execute(conv_plan *pl, const float *x, float *y)
         float *v = pl->scratch + (size_t)omp_get_thread_num() * pl->per_thr;
         float *m = v + (size_t)pl->npos * pl->kg * pl->ld;
         float *rb = m + (size_t)pl->npos * pl->crow * pl->ld;
-        float *z = rb + 8 * pl->ldr;
+        float *z = rb + pl->nrb;
         long have = -1; /* block whose V is in v */
 #pragma omp for schedule(dynamic, 1)
         for (long it = 0; it < pl->nitem; it++) {
@@ -817,14 +1107,40 @@ static const char *wg_impl(const conv_plan *pl)
     return pl ? pl->impl : NULL;
 }
 
+static conv_status wg_plan_f2(const conv_problem *p, const float *w,
+                              const float *b, const conv_ctx *ctx,
+                              conv_plan **out)
+{
+    return wg_plan(p, w, b, ctx, &wg_f2, out);
+}
+
+static conv_status wg_plan_f4(const conv_problem *p, const float *w,
+                              const float *b, const conv_ctx *ctx,
+                              conv_plan **out)
+{
+    return wg_plan(p, w, b, ctx, &wg_f4, out);
+}
+
 const conv_algo conv_algo_winograd_f2x3 = {
     .name = "winograd_f2x3",
     .supports = wg_supports,
-    .plan = wg_plan,
+    .plan = wg_plan_f2,
     .execute = wg_execute,
     .workspace_bytes = wg_workspace,
     .destroy = wg_destroy,
     .impl = wg_impl,
     .tolerance = 1e-4, /* measured, see the top comment */
+    .exact = false,
+};
+
+const conv_algo conv_algo_winograd_f4x3 = {
+    .name = "winograd_f4x3",
+    .supports = wg_supports,
+    .plan = wg_plan_f4,
+    .execute = wg_execute,
+    .workspace_bytes = wg_workspace,
+    .destroy = wg_destroy,
+    .impl = wg_impl,
+    .tolerance = 2e-4, /* measured, see the top comment */
     .exact = false,
 };
