@@ -156,9 +156,14 @@ typedef struct wg_sub { /* one output phase: its own tile grid */
     long first;         /* first work item */
 } wg_sub;
 
+/* --breakdown phases (conv.h): the index is what conv_phase_mark takes. */
+enum { WG_INPUT, WG_PRODUCT, WG_OUTPUT };
+static const char *const wg_phases[] = {"input", "product", "output", NULL};
+
 struct conv_plan {
     conv_problem p;
-    wg_axis ax[2]; /* h, w */
+    const conv_phase_hook *hook; /* NULL but in the --breakdown pass */
+    wg_axis ax[2];               /* h, w */
     int npos, nterm, icg, ocg, kg, ocp;
     int tb;           /* tiles per block, multiple of WG_VL */
     int nsplit, crow; /* OC slices per block, rows per slice */
@@ -964,6 +969,7 @@ static conv_status wg_plan(const conv_problem *p, const float *w,
     conv_plan *pl = calloc(1, sizeof *pl);
     if (!pl) goto nomem;
     pl->p = *p;
+    pl->hook = ctx->phase_hook;
     if (axis_init(&pl->ax[0], p->kh, p->sh, p->dh, big) != CONV_OK ||
         axis_init(&pl->ax[1], p->kw, p->sw, p->dw, big) != CONV_OK)
         goto nomem;
@@ -1070,7 +1076,8 @@ static conv_status wg_execute(conv_plan *pl, const float *x, float *y)
         float *rb = m + (size_t)pl->npos * pl->crow * pl->ld;
         float *z = rb + pl->nrb;
         long have = -1; /* block whose V is in v */
-#pragma omp for schedule(dynamic, 1)
+        const int tid = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1) nowait
         for (long it = 0; it < pl->nitem; it++) {
             int si = 0;
             while (si + 1 < pl->nsub && pl->sub[si + 1].first <= it) si++;
@@ -1085,14 +1092,18 @@ static conv_status wg_execute(conv_plan *pl, const float *x, float *y)
             const int nrow = pl->ocg - o0 < pl->crow ? pl->ocg - o0 : pl->crow;
             const int npan = (nrow + WG_MR - 1) / WG_MR;
             if (key != have) {
+                conv_phase_mark(pl->hook, tid, WG_INPUT);
                 input_block(pl, sb, g, t0, nt, x, v, rb);
                 have = key;
             }
             const float *u = pl->u + (size_t)g * pl->npos * pl->ocp * pl->kg +
                              (size_t)o0 * pl->kg;
+            conv_phase_mark(pl->hook, tid, WG_PRODUCT);
             gemm_block(pl, u, npan, v, nt, m);
+            conv_phase_mark(pl->hook, tid, WG_OUTPUT);
             output_block(pl, sb, g, t0, nt, o0, nrow, npan, m, x, y, z);
         }
+        conv_phase_mark(pl->hook, tid, CONV_PHASE_END);
     }
     return CONV_OK;
 }
@@ -1131,6 +1142,7 @@ const conv_algo conv_algo_winograd_f2x3 = {
     .impl = wg_impl,
     .tolerance = 1e-4, /* measured, see the top comment */
     .exact = false,
+    .phases = wg_phases,
 };
 
 const conv_algo conv_algo_winograd_f4x3 = {
@@ -1143,4 +1155,5 @@ const conv_algo conv_algo_winograd_f4x3 = {
     .impl = wg_impl,
     .tolerance = 2e-4, /* measured, see the top comment */
     .exact = false,
+    .phases = wg_phases,
 };

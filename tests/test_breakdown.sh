@@ -45,7 +45,9 @@ COLS = ["phase_%s_ms" % p for p in PHASES]
 EXPECT = {"naive": set(), "im2col_gemm": {"lower", "gemm"},
           "toeplitz": {"product"}, "fft": {"forward", "product", "inverse"},
           "onednn": {"reorder_in", "primitive", "reorder_out"},
-          "onednn_native": {"primitive"}}
+          "onednn_native": {"primitive"},
+          "winograd_f2x3": {"input", "product", "output"},
+          "winograd_f4x3": {"input", "product", "output"}}
 LO, HI = 0.25, 10.0  # sum of phases: above LO x min_ms, below HI x median
 errors = []
 summed = 0
