@@ -59,6 +59,7 @@ static const struct column {
     /* Beyond DESIGN §7's fixed columns: */
     C("sgemm_gflops", T_F3, sgemm_gflops),
     C("sgemm_frac", T_F3, sgemm_frac),
+    C("median_ci", T_G, median_ci),
 #undef C
 };
 #define NCOLUMNS (int)(sizeof columns / sizeof columns[0])
