@@ -82,6 +82,7 @@ static const struct column {
     C("phase_reorder_in_ms", T_F3, phase_ms[CONV_PH_REORDER_IN]),
     C("phase_primitive_ms", T_F3, phase_ms[CONV_PH_PRIMITIVE]),
     C("phase_reorder_out_ms", T_F3, phase_ms[CONV_PH_REORDER_OUT]),
+    C("median_ci", T_G, median_ci),
 #undef C
 };
 #define NCOLUMNS (int)(sizeof columns / sizeof columns[0])

@@ -89,8 +89,10 @@ typedef struct conv_opts {
     unsigned long long seed;
     conv_fill fill;
     bool fill_set, cold_cache, sgemm_ref, quiet;
-    bool breakdown; /* bench: the phase pass after each PASSED row */
-    double min_ms;
+    bool breakdown;    /* bench: the phase pass after each PASSED row */
+    double min_ms;     /* < 0: not given */
+    double ci, max_ms; /* timing rule (timing.c); max_ms 0: not given */
+    bool progress;     /* --progress: also when stderr is no terminal */
     const char *csv;
     size_t ws_cap, mem_cap;
     conv_fft_effort effort;
@@ -139,6 +141,7 @@ typedef struct conv_row {
      * error (or the first NaN). */
     size_t nans, worst;
     double phase_ms[CONV_NPHASES]; /* --breakdown; NaN: not measured */
+    double median_ci; /* relative half-width of the median's 95% interval */
 } conv_row;
 
 /* Written to a temporary file and renamed into place by close. */
@@ -152,6 +155,33 @@ int conv_csv_open(conv_csv *c, const char *path);
 void conv_csv_row(FILE *f, const conv_row *r);
 /* keep = false drops the temporary file. */
 int conv_csv_close(conv_csv *c, const char *path, bool keep);
+
+/* ---- interrupted runs (partial.c) --------------------------------------
+ * From conv_partial_begin() on, SIGINT and SIGTERM commit the CSV's rows
+ * counted by conv_partial_row() (a header-only CSV before any) and its
+ * .meta.json with "interrupted": true, "signal", "rows_done" and
+ * "rows_planned", remove every temporary file and exit 128 + the signal
+ * (130 for SIGINT, 143 for SIGTERM). A finished run's .meta.json has
+ * "interrupted": false and the same counts. */
+typedef struct conv_meta_args {
+    int argc;
+    char **argv;
+    int threads;
+    double sgemm_gflops;
+    const char *fill;
+    unsigned long long seed;
+} conv_meta_args;
+conv_status conv_partial_begin(const conv_csv *c, const char *path, int planned,
+                               const conv_meta_args *m, char *err, size_t len);
+/* After each complete row written to f: flushes it and counts it. */
+conv_status conv_partial_row(FILE *f);
+/* Before the final commit of the CSV: a signal from here on waits for
+ * conv_partial_end(), which then exits 128 + it with the files complete. */
+void conv_partial_hold(void);
+/* Writes the .meta.json when commit, removes the spare files, restores the
+ * signal handlers. */
+conv_status conv_partial_end(bool commit, const char *path,
+                             const conv_meta_args *m, char *err, size_t len);
 
 /* ---- verification (verify.c) ------------------------------------------- */
 /* One problem's tensors and reference, made once for all its algorithms. */
@@ -185,6 +215,12 @@ void conv_row_init(conv_row *r, const char *algo, const conv_shape *s,
 /* Warm-up and timed runs of a verified plan; fills r's times. */
 conv_status conv_time_runs(const conv_opts *o, const conv_algo *a,
                            conv_plan *pl, conv_data *d, conv_row *r);
+/* The 1-based rank j such that [t(j), t(n+1-j)] of n sorted samples is a
+ * 95% distribution-free interval of their median; 0 when n < 6. */
+int conv_median_ci_rank(int n);
+/* The relative half-width of that interval for n sorted times s:
+ * max(median - t(j), t(n+1-j) - median) / median; NAN when n < 6. */
+double conv_median_ci(const double *s, int n);
 /* The --cold-cache eviction buffer. */
 conv_status conv_timing_init(const conv_opts *o);
 void conv_timing_free(void);
@@ -198,6 +234,21 @@ void conv_timing_free(void);
  * PASSED: its timing is unaffected. */
 void conv_breakdown_row(const conv_opts *o, const conv_algo *a, conv_data *d,
                         const conv_ctx *ctx, conv_row *r);
+
+/* ---- progress on stderr (progress.c) ------------------------------------ */
+typedef struct conv_progress {
+    bool on, tty;
+    int total, done;
+    double t0;
+} conv_progress;
+/* On when forced (--progress), or when stderr is a terminal and !quiet. */
+void conv_progress_start(conv_progress *pr, bool forced, bool quiet, int total);
+/* Before a row starts: rows done, elapsed, ETA, then algo and problem. */
+void conv_progress_row(conv_progress *pr, const char *algo, const char *what);
+void conv_progress_done(conv_progress *pr);
+/* Erases the terminal line before stdout is written. */
+void conv_progress_clear(const conv_progress *pr);
+void conv_progress_end(const conv_progress *pr);
 
 /* ---- verify / bench (run.c) -------------------------------------------- */
 /* Every algorithm on every problem; returns an exit code. */

@@ -150,6 +150,27 @@ static int set_min_ms(conv_opts *o, const char *v)
     o->min_ms = x;
     return 0;
 }
+/* A number in [lo, hi]: --ci and --max-ms. */
+#define REAL_OPT(fn, opt, field, lo, hi, what)                                 \
+    static int fn(conv_opts *o, const char *v)                                 \
+    {                                                                          \
+        char *end;                                                             \
+        errno = 0;                                                             \
+        double x = strtod(v, &end);                                            \
+        if (end == v || *end || errno || !(x >= lo && x <= hi))                \
+            return usage_error("%s: '%s' is not " what, opt, v);               \
+        o->field = x;                                                          \
+        return 0;                                                              \
+    }
+REAL_OPT(set_ci, "--ci", ci, 0, 1, "a fraction in [0, 1]")
+REAL_OPT(set_max_ms, "--max-ms", max_ms, 1, 3.6e6,
+         "a number of ms in [1, 3.6e6]")
+static int set_progress(conv_opts *o, const char *v)
+{
+    (void)v;
+    o->progress = true;
+    return 0;
+}
 static int set_fill(conv_opts *o, const char *v)
 {
     if (strcmp(v, "int") && strcmp(v, "real"))
@@ -279,9 +300,17 @@ static const struct option_row {
      "int|real  data (default: int for verify, real for bench)"},
     {"--csv", true, set_csv, "FILE      write rows to FILE and FILE.meta.json"},
     {"--min-ms", true, set_min_ms,
-     "MS        least total timed time (default 200)"},
+     "MS        least total timed time (default 200 with --ci 0, else 0)"},
     {"--min-reps", true, set_min_reps,
      "R         least timed runs (default 5)"},
+    {"--ci", true, set_ci,
+     "F         stop timing once the median's 95% interval is within +-F\n"
+     "                             (default 0.02; 0: the fixed --min-ms loop)"},
+    {"--max-ms", true, set_max_ms,
+     "MS        most timed time of the --ci loop past --min-reps (default "
+     "200)"},
+    {"--progress", false, set_progress,
+     "          progress on stderr even when it is not a terminal"},
     {"--cold-cache", false, set_cold,
      "          evict caches before each timed run"},
     {"--sgemm-ref", false, set_sgemm_ref,
@@ -519,7 +548,8 @@ int main(int argc, char **argv)
 
     conv_opts o = {.threads = omp_get_num_procs(),
                    .seed = 1,
-                   .min_ms = 200,
+                   .min_ms = -1, /* unset: timing.c picks */
+                   .ci = 0.02,
                    .min_reps = 5,
                    .bias = 1,
                    .ws_cap = 2 * GIB,

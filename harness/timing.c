@@ -1,9 +1,23 @@
-/* The timing stage (DESIGN §6): one warm-up, then timed runs until both
- * --min-ms and --min-reps are met; min, median, mean, stddev. */
+/* The timing stage (DESIGN §6): one warm-up, then timed runs; min, median,
+ * mean, stddev.
+ *
+ * Two stopping rules. Fixed (--ci 0): until both --min-ms and --min-reps
+ * are met. Adaptive (--ci F, the default F = 0.02): after --min-reps runs
+ * (and --min-ms, when given), stop as soon as a 95% confidence interval of
+ * the median lies within median * (1 +- F), or when --max-ms of timed runs
+ * is spent. The interval is distribution-free: for n sorted times it is
+ * [t(j), t(n+1-j)] with the largest j such that P(B < j) <= 2.5% for
+ * B ~ Binomial(n, 1/2) -- the ranks the true median falls between with 95%
+ * probability whatever the distribution of the times. It needs n >= 6. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
+
+#define MAX_REPS 100000
+#define FIXED_MIN_MS 200.0   /* --min-ms of the fixed loop when not given */
+#define DEFAULT_MAX_MS 200.0 /* --max-ms when not given: the fixed loop's */
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -18,21 +32,58 @@ static void evict_caches(void)
     for (size_t i = 0; i < COLD_BYTES; i += 64) cold_buf[i]++;
 }
 
+/* The 1-based rank j of the lower end of the 95% interval of the median of
+ * n values, or 0 when n is too small for one. Exact binomial tail, summed
+ * in logs (2^-n underflows). */
+int conv_median_ci_rank(int n)
+{
+    const double alpha = 0.025;
+    double lp = -n * log(2.0), cdf = 0; /* log P(B = 0), P(B < j) */
+    int j = 0;
+    for (int k = 0; k < n; k++) {
+        double next = cdf + exp(lp); /* P(B <= k) = P(B < k + 1) */
+        if (next > alpha) break;
+        cdf = next;
+        j = k + 1;
+        lp += log((double)(n - k) / (k + 1));
+    }
+    return j;
+}
+
+double conv_median_ci(const double *s, int n)
+{
+    int j = conv_median_ci_rank(n);
+    if (!j) return NAN;
+    double med = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    double lo = med - s[j - 1], hi = s[n - j] - med;
+    return med > 0 ? (lo > hi ? lo : hi) / med : NAN;
+}
+
+static conv_status grow(conv_data *d, int need)
+{
+    if (need <= d->times_cap) return CONV_OK;
+    int cap = d->times_cap ? 2 * d->times_cap : 64;
+    while (cap < need) cap *= 2;
+    double *t = realloc(d->times, 2 * (size_t)cap * sizeof *t);
+    if (!t) return CONV_NOMEM;
+    d->times = t; /* times, then room for a sorted copy */
+    d->times_cap = cap;
+    return CONV_OK;
+}
+
 conv_status conv_time_runs(const conv_opts *o, const conv_algo *a,
                            conv_plan *pl, conv_data *d, conv_row *r)
 {
+    const bool adaptive = o->ci > 0;
+    const double min_ms =
+        o->min_ms >= 0 ? o->min_ms : (adaptive ? 0 : FIXED_MIN_MS);
+    const double max_ms = o->max_ms > 0 ? o->max_ms : DEFAULT_MAX_MS;
     conv_status st = a->execute(pl, d->x, d->y); /* warm-up */
     if (st) return st;
-    int reps = 0;
-    double total = 0;
-    while (reps < o->min_reps || total < o->min_ms) {
-        if (reps == d->times_cap) {
-            int cap = d->times_cap ? 2 * d->times_cap : 64;
-            double *t = realloc(d->times, (size_t)cap * sizeof *t);
-            if (!t) return CONV_NOMEM;
-            d->times = t;
-            d->times_cap = cap;
-        }
+    int reps = 0, check = 0; /* next rep count to test the interval at */
+    double total = 0, ci = NAN;
+    for (;;) {
+        if ((st = grow(d, reps + 1)) != CONV_OK) return st;
         if (o->cold_cache) evict_caches();
         double t0 = conv_now_ms();
         st = a->execute(pl, d->x, d->y);
@@ -40,7 +91,18 @@ conv_status conv_time_runs(const conv_opts *o, const conv_algo *a,
         if (st) return st;
         d->times[reps++] = t;
         total += t;
-        if (reps >= 100000) break;
+        if (reps >= MAX_REPS) break;
+        if (reps < o->min_reps || total < min_ms) continue;
+        if (!adaptive || total >= max_ms) break;
+        /* Sorting is O(n log n): test every run at first, then every ~6%
+         * more runs, which keeps the cost linear in n overall. */
+        if (reps < check) continue;
+        double *s = d->times + d->times_cap;
+        memcpy(s, d->times, (size_t)reps * sizeof *s);
+        qsort(s, (size_t)reps, sizeof *s, cmp_double);
+        ci = conv_median_ci(s, reps);
+        if (ci <= o->ci) break;
+        check = reps + 1 + reps / 16;
     }
     qsort(d->times, (size_t)reps, sizeof(double), cmp_double);
     double mean = total / reps, var = 0;
@@ -53,6 +115,7 @@ conv_status conv_time_runs(const conv_opts *o, const conv_algo *a,
                        : 0.5 * (d->times[reps / 2 - 1] + d->times[reps / 2]);
     r->mean_ms = mean;
     r->stddev_ms = reps > 1 ? sqrt(var / (reps - 1)) : 0;
+    r->median_ci = conv_median_ci(d->times, reps);
     r->gflops = (double)conv_flops(&d->p) / (r->median_ms * 1e6);
     return CONV_OK;
 }

@@ -1,51 +1,69 @@
-/* Written straight from DESIGN §1's formula, one output at a time, in the
- * most obvious order: the point is to be easy to check by eye. */
+/* Written straight from DESIGN §1's formula, in the most obvious form: the
+ * point is to be easy to check by eye.
+ *
+ * Each output plane (n, o) starts at the bias and then adds one tap
+ * (c, i, j) at a time over the whole plane. Every output still sums its taps
+ * in the same order (c, then i, then j) as a loop over outputs with the taps
+ * inside would, so the doubles are the same; only the memory walk is
+ * friendlier (rows of x and y in order, one weight held) and the innermost
+ * loop has no branch, so it vectorises. x*w is exact in double (24 + 24
+ * bits), so contraction into FMA changes nothing either. Planes are
+ * independent, so threads do not change any result. */
 #include <math.h>
 
 #include "reference.h"
+
+/* The outputs t in [lo, hi) whose input index t*s + off lies in [0, in):
+ * t*s >= -off and t*s <= in - 1 - off, clipped to [0, out). */
+static void inside(long off, int s, int in, int out, int *lo, int *hi)
+{
+    long a = -off, b = in - 1 - off;
+    long l = a > 0 ? (a + s - 1) / s : 0, h = b >= 0 ? b / s + 1 : 0;
+    *lo = (int)(l < out ? l : out);
+    *hi = (int)(h < out ? h : out);
+    if (*hi < *lo) *hi = *lo;
+}
 
 void conv_reference(const conv_problem *p, const float *x, const float *w,
                     const float *b, double *y, double *mag)
 {
     const int icg = p->ic / p->g, ocg = p->oc / p->g;
+    const size_t plane = (size_t)p->oh * p->ow;
 #pragma omp parallel for collapse(2) schedule(dynamic)
     for (int n = 0; n < p->n; n++)
         for (int o = 0; o < p->oc; o++) {
             const int g = o / ocg;
-            for (int r = 0; r < p->oh; r++)
-                for (int q = 0; q < p->ow; q++) {
-                    double s = 0, m = 0;
-                    if (p->bias) {
-                        s = b[o];
-                        m = fabs((double)b[o]);
-                    }
-                    for (int c = 0; c < icg; c++)
-                        for (int i = 0; i < p->kh; i++)
-                            for (int j = 0; j < p->kw; j++) {
-                                long ih =
-                                    (long)r * p->sh - p->pt + (long)i * p->dh;
-                                long iw =
-                                    (long)q * p->sw - p->pl + (long)j * p->dw;
-                                if (ih < 0 || ih >= p->ih || iw < 0 ||
-                                    iw >= p->iw)
-                                    continue;
-                                double xv = x[(((size_t)n * p->ic +
-                                                (size_t)g * icg + c) *
-                                                   p->ih +
-                                               ih) *
-                                                  p->iw +
-                                              iw];
-                                double wv =
-                                    w[(((size_t)o * icg + c) * p->kh + i) *
-                                          p->kw +
-                                      j];
-                                s += xv * wv;
-                                m += fabs(xv * wv);
+            double *ys = y + ((size_t)n * p->oc + o) * plane;
+            double *ms = mag + ((size_t)n * p->oc + o) * plane;
+            for (size_t k = 0; k < plane; k++) {
+                ys[k] = p->bias ? b[o] : 0.0;
+                ms[k] = p->bias ? fabs((double)b[o]) : 0.0;
+            }
+            for (int c = 0; c < icg; c++) {
+                const float *xc =
+                    x +
+                    ((size_t)n * p->ic + (size_t)g * icg + c) * p->ih * p->iw;
+                for (int i = 0; i < p->kh; i++)
+                    for (int j = 0; j < p->kw; j++) {
+                        const double wv =
+                            w[(((size_t)o * icg + c) * p->kh + i) * p->kw + j];
+                        const long offh = (long)i * p->dh - p->pt,
+                                   offw = (long)j * p->dw - p->pl;
+                        int r0, r1, q0, q1;
+                        inside(offh, p->sh, p->ih, p->oh, &r0, &r1);
+                        inside(offw, p->sw, p->iw, p->ow, &q0, &q1);
+                        for (int r = r0; r < r1; r++) {
+                            const long xr =
+                                ((long)r * p->sh + offh) * p->iw + offw;
+                            double *yr = ys + (size_t)r * p->ow,
+                                   *mr = ms + (size_t)r * p->ow;
+                            for (int q = q0; q < q1; q++) {
+                                const double xw = xc[xr + (long)q * p->sw] * wv;
+                                yr[q] += xw;
+                                mr[q] += fabs(xw);
                             }
-                    size_t at =
-                        (((size_t)n * p->oc + o) * p->oh + r) * p->ow + q;
-                    if (y) y[at] = s;
-                    if (mag) mag[at] = m;
-                }
+                        }
+                    }
+            }
         }
 }

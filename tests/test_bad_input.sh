@@ -59,6 +59,9 @@ expect 2 "unknown algorithm 'nope'" -- "$cb" verify --algo nope --desc ic3ih5oc4
 expect 2 "--mb needs a value" -- "$cb" verify --mb
 expect 2 "mb: '-1' is not" -- "$cb" verify --mb -1 --desc ic3ih5oc4kh3
 expect 2 "--min-ms: 'abc'" -- "$cb" bench --min-ms abc --desc ic3ih5oc4kh3
+expect 2 "--ci: '2'" -- "$cb" bench --ci 2 --desc ic3ih5oc4kh3
+expect 2 "--ci: '-0.1'" -- "$cb" bench --ci -0.1 --desc ic3ih5oc4kh3
+expect 2 "--max-ms: '0'" -- "$cb" bench --max-ms 0 --desc ic3ih5oc4kh3
 expect 2 "--workspace-cap: '12Q'" -- "$cb" verify --workspace-cap 12Q --desc ic3ih5oc4kh3
 expect 2 "no problems" -- "$cb" verify
 expect 2 "cannot create" -- "$cb" verify --desc ic3ih5oc4kh3 --csv /nonexistent/dir/x.csv

@@ -56,8 +56,9 @@ def rows(name):
     with open("%s/%s" % (tmp, name), newline="") as f:
         r = list(csv.DictReader(f))
     head = open("%s/%s" % (tmp, name)).readline().strip().split(",")
-    if head[-len(COLS):] != COLS:
-        errors.append("%s: header does not end with %s" % (name, COLS))
+    at = head.index(COLS[0]) if COLS[0] in head else -1
+    if at < 0 or head[at:at + len(COLS)] != COLS:
+        errors.append("%s: header lacks the run of columns %s" % (name, COLS))
     return r
 
 for t in (1, 2):
