@@ -28,7 +28,7 @@ for sig in INT TERM; do
     mkdir "$out"
     # Hundreds of rows, each timed for at least 5 ms: far longer than the
     # wait below, so the signal lands mid-run.
-    "$cb" bench --sweep 300 --seed 3 --algo naive,im2col_gemm --threads 2 \
+    "$cb" bench --sweep 300 --seed 3 --algo naive,winograd_f2x3 --threads 2 \
         --ci 0 --min-ms 5 --min-reps 2 --quiet --csv "$out/r.csv" \
         >/dev/null 2>"$out/err" &
     pid=$!
