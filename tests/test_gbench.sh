@@ -7,7 +7,7 @@ cb=$1
 skip_unless "$cb" gbench
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 py=$(command -v /usr/bin/python3 || command -v python3)
-"$cb" gbench --algo naive,im2col_gemm --desc mb1ic4ih8oc4kh3ph1 \
+"$cb" gbench --algo naive,winograd_f2x3 --desc mb1ic4ih8oc4kh3ph1 \
     --desc mb1ic3id4ih4iw4oc4kd3kh3kw3 --threads 1 -- \
     --benchmark_min_time=0.01 --benchmark_format=json \
     --benchmark_out="$tmp/out.json" --benchmark_out_format=json >/dev/null ||
