@@ -182,7 +182,9 @@ void conv_breakdown_row(const conv_opts *o, const conv_algo *a, conv_data *d,
     }
     double ph[BD_MAX_PHASES];
     if (!bd_collect(&s, a->phases, ph, why, sizeof why)) goto cleanup;
-    while (reps < o->min_reps || total < o->min_ms) {
+    /* --min-ms is "not given" (< 0) unless set: then --min-reps runs. */
+    const double min_ms = o->min_ms > 0 ? o->min_ms : 0;
+    while (reps < o->min_reps || total < min_ms) {
         if (reps == cap) { /* ms[k]: phase k's time in each run */
             cap = cap ? 2 * cap : 64;
             for (int k = 0; k < np; k++) {
