@@ -260,8 +260,9 @@ static void bt_rows_f4(float *restrict r, size_t ld, int cnt)
     bt_rows6(r, r + ld, r + 2 * ld, r + 3 * ld, r + 4 * ld, r + 5 * ld, cnt);
 }
 
-/* Along w: tile l's inputs are d[m*l + j] for j < m and e[m*l + j - m]
- * (e: the row gathered m columns on) for the rest; V to v + j * vpos. */
+/* Along w: tile l's inputs are d[m*l + j] for j < m and e[2*l + j - m]
+ * for the other two (e: just those columns of each tile, see input_row);
+ * V to v + j * vpos. */
 static void bt_cols_f1(const float *restrict d, const float *restrict e,
                        int lanes, float *restrict v, size_t vpos)
 {
@@ -291,7 +292,7 @@ static void bt_cols6(const float *restrict d, const float *restrict e,
 {
     for (int l = 0; l < lanes; l++) {
         const float t[6] = {d[4 * l],     d[4 * l + 1], d[4 * l + 2],
-                            d[4 * l + 3], e[4 * l],     e[4 * l + 1]};
+                            d[4 * l + 3], e[2 * l],     e[2 * l + 1]};
         float o[6];
         bt4(t, o);
         v0[l] = o[0];
@@ -555,6 +556,17 @@ static void gather(const float *restrict src, int base, int width, int cnt,
     }
 }
 
+/* The last two columns of every tile (see input_row): dst[2*l + j] =
+ * src[base + (pitch*l + j)*step], j < 2. */
+static void gather_pairs(const float *restrict src, int base, int pitch,
+                         int step, int width, int cnt, float *restrict dst)
+{
+    for (int u = 0; u < cnt; u++) {
+        const int at = base + ((u >> 1) * pitch + (u & 1)) * step;
+        dst[u] = at >= 0 && at < width ? src[at] : 0.0f;
+    }
+}
+
 /* The same for a sub-lattice: dst[u] = src[base + u*step]. */
 static void gather_step(const float *restrict src, int base, int step,
                         int width, int cnt, float *restrict dst)
@@ -568,9 +580,16 @@ static void gather_step(const float *restrict src, int base, int step,
 /* Tiles tw0 .. tw0 + lanes - 1 of tile row th (lanes a multiple of WG_VL;
  * those past the segment hold finite junk) into v[pos * vpos + l]. rb
  * holds 2 x alpha_h rows of ldr floats: with a transform along w the rows
- * are gathered twice, the second time m columns on, so that a tile's
- * inputs past its first m are read at the alignment they were stored with
- * (an unaligned reload of just-stored data stalls store forwarding). */
+ * are gathered twice, the second time only the last two columns of each
+ * tile (alpha - m = 2: the columns the next tile starts with), so that a
+ * tile's inputs past its first m are read at the alignment they were
+ * stored with (an unaligned reload of just-stored data stalls store
+ * forwarding). Compact, so that bt_cols reads both copies as whole groups:
+ * F(4,3) reading e[4l], e[4l+1] of a full second copy leaves a gap at the
+ * end of each group, and GCC then peels the last lane off the vector loop,
+ * so that 8 lanes (a 28x28 image's 7 tiles) ran in 4-lane and scalar
+ * code (GCC 12, AVX2: bt_cols6 was 16% of ResNet-50 res3a's samples at mb
+ * 1 with 2 threads, 8% with the compact copy). */
 static void input_row(const conv_plan *pl, const float *src, int bh, int bw,
                       int th, int tw0, int lanes, float *restrict v,
                       size_t vpos, float *restrict rb)
@@ -578,20 +597,24 @@ static void input_row(const conv_plan *pl, const float *src, int bh, int bw,
     const conv_problem *p = &pl->p;
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
     const size_t ldr = pl->ldr;
-    const int cnt = aw->m * lanes, copies = aw->alpha > 1 ? 2 : 1;
+    const int copies = aw->alpha > 1 ? 2 : 1;
     for (int k = 0; k < copies; k++) {
         const int base = bw + aw->m * (tw0 + k) * aw->step;
+        const int cnt = k ? (aw->alpha - aw->m) * lanes : aw->m * lanes;
+        const bool dense = k == 0 || aw->alpha - aw->m == aw->m;
         float *restrict rk = rb + (size_t)(ah->alpha * k) * ldr;
         for (int i = 0; i < ah->alpha; i++) {
             const int row = bh + (ah->m * th + i) * ah->step;
+            const float *sr = src + (size_t)(row < 0 ? 0 : row) * p->iw;
             float *restrict d = rk + i * ldr;
             if (row < 0 || row >= p->ih)
                 for (int u = 0; u < cnt; u++) d[u] = 0;
+            else if (!dense)
+                gather_pairs(sr, base, aw->m, aw->step, p->iw, cnt, d);
             else if (aw->step == 1)
-                gather(src + (size_t)row * p->iw, base, p->iw, cnt, d);
+                gather(sr, base, p->iw, cnt, d);
             else
-                gather_step(src + (size_t)row * p->iw, base, aw->step, p->iw,
-                            cnt, d);
+                gather_step(sr, base, aw->step, p->iw, cnt, d);
         }
         if (ah->k->bt_rows) ah->k->bt_rows(rk, ldr, cnt);
     }
@@ -674,6 +697,35 @@ static void input_block(const conv_plan *pl, const wg_sub *sb, int g, long t0,
 WG_KERNEL(kernel_wide, WG_NR)
 WG_KERNEL(kernel_tail, WG_VL)
 
+/* The narrow tail for two panels at once (u and u + upan), into rows
+ * 0 .. 2 WG_MR - 1 of m: alone, WG_MR x WG_VL has one accumulator per row,
+ * 6 FMA chains on AVX2 where 2 units of latency 4 need 8, and one load of
+ * V per WG_MR FMAs. A block of 25 tiles (F(4,3), 28x28 image at mb 1, 2
+ * threads) runs 16 columns wide and 8 in the tail, and the tail took
+ * 0.8x the wide kernel's time for half its columns. */
+static void kernel_tail2(int kg, const float *restrict u, size_t upan,
+                         const float *restrict v, size_t ldv,
+                         float *restrict m, size_t ldm)
+{
+    float acc[2 * WG_MR][WG_VL];
+    for (int i = 0; i < 2 * WG_MR; i++)
+        for (int j = 0; j < WG_VL; j++) acc[i][j] = 0;
+    for (int k = 0; k < kg; k++) {
+        const float *vk = v + (size_t)k * ldv;
+        const float *u0 = u + (size_t)k * WG_MR, *u1 = u0 + upan;
+        __builtin_prefetch(u0 + 384);
+        __builtin_prefetch(u1 + 384);
+        for (int i = 0; i < WG_MR; i++)
+            _Pragma("GCC unroll 1") for (int j = 0; j < WG_VL; j++)
+                acc[i][j] = fmaf(u0[i], vk[j], acc[i][j]);
+        for (int i = 0; i < WG_MR; i++)
+            _Pragma("GCC unroll 1") for (int j = 0; j < WG_VL; j++)
+                acc[WG_MR + i][j] = fmaf(u1[i], vk[j], acc[WG_MR + i][j]);
+    }
+    for (int i = 0; i < 2 * WG_MR; i++)
+        for (int j = 0; j < WG_VL; j++) m[i * ldm + j] = acc[i][j];
+}
+
 /* One column, vectorised along the WG_MR rows instead (WG_CL lanes: U
  * has WG_VL >= WG_CL - WG_MR floats of slack at its end) and over 4
  * partial sums, so that it is not bound by the FMA latency: a block's last
@@ -732,7 +784,7 @@ static const wg_kernel_fn kernel_cols[5] = {NULL, kernel_col, kernel_col2,
                                             kernel_col3, kernel_col4};
 
 /* M[pos] = U[pos] . V[pos] for npan panels of rows and the nt columns
- * of a block (columns past nt up to a multiple of WG_VL may get junk). */
+ * of a block (columns past nt up to a multiple of WG_VL may get junk); */
 static void gemm_block(const conv_plan *pl, const float *u, int npan,
                        const float *v, int nt, float *m)
 {
@@ -742,15 +794,19 @@ static void gemm_block(const conv_plan *pl, const float *u, int npan,
     const int rem = nt % WG_VL;
     const int wide =
         rem > 0 && rem <= 4 ? nt - rem : (int)up((size_t)nt, WG_VL);
+    const int jt = wide / WG_NR * WG_NR; /* the tail: jt .. wide */
     for (int pos = 0; pos < pl->npos; pos++)
         for (int ip = 0; ip < npan; ip++) {
             const float *up_ = u + pos * upos + ip * kg * WG_MR;
             float *mp = m + pos * mpos + (size_t)ip * WG_MR * ld;
             const float *vp = v + pos * vpos;
-            int j = 0;
-            for (; j + WG_NR <= wide; j += WG_NR)
+            for (int j = 0; j < jt; j += WG_NR)
                 kernel_wide(pl->kg, up_, vp + j, ld, mp + j, ld);
-            if (j < wide) kernel_tail(pl->kg, up_, vp + j, ld, mp + j, ld);
+            if (jt < wide && ip % 2 == 0 && ip + 1 < npan)
+                kernel_tail2(pl->kg, up_, kg * WG_MR, vp + jt, ld, mp + jt,
+                             ld);
+            else if (jt < wide && ip % 2 == 0)
+                kernel_tail(pl->kg, up_, vp + jt, ld, mp + jt, ld);
             if (nt > wide)
                 kernel_cols[nt - wide](pl->kg, up_, vp + wide, ld, mp + wide,
                                        ld);
