@@ -260,9 +260,9 @@ static void bt_rows_f4(float *restrict r, size_t ld, int cnt)
     bt_rows6(r, r + ld, r + 2 * ld, r + 3 * ld, r + 4 * ld, r + 5 * ld, cnt);
 }
 
-/* Along w: tile l's inputs are d[m*l + j] for j < m and e[2*l + j - m]
- * for the other two (e: just those columns of each tile, see input_row);
- * V to v + j * vpos. */
+/* Along w: tile l's inputs are d[m*l + j], j < m, and e[m*l + j - 2], j
+ * >= 2 (e: the row gathered 2 columns on, see input_row), so F(4,3) has
+ * columns 2 and 3 in both; V to v + j * vpos. */
 static void bt_cols_f1(const float *restrict d, const float *restrict e,
                        int lanes, float *restrict v, size_t vpos)
 {
@@ -291,10 +291,19 @@ static void bt_cols6(const float *restrict d, const float *restrict e,
                      float *restrict v5)
 {
     for (int l = 0; l < lanes; l++) {
-        const float t[6] = {d[4 * l],     d[4 * l + 1], d[4 * l + 2],
-                            d[4 * l + 3], e[2 * l],     e[2 * l + 1]};
+        /* bt4, reading columns 2 and 3 from both copies: every load of
+         * a group of 4 is used, so GCC vectorises it without peeling. */
+        const float d0 = d[4 * l], d1 = d[4 * l + 1], d2 = d[4 * l + 2],
+                    d3 = d[4 * l + 3], e2 = e[4 * l], e3 = e[4 * l + 1],
+                    d4 = e[4 * l + 2], d5 = e[4 * l + 3];
+        const float t31 = d3 - d1, t42 = d4 - e2;
         float o[6];
-        bt4(t, o);
+        o[0] = (d0 - 2.0f * d2 + d4) + 1.5f * t31;
+        o[1] = (d4 - d1) + (0.5f * e2 + 2.5f * e3);
+        o[2] = (d4 + d1) + (0.5f * d3 - 2.5f * d2);
+        o[3] = t42 + 2.0f * t31;
+        o[4] = t42 - 0.5f * t31;
+        o[5] = (d1 - 2.0f * e3 + d5) + 1.5f * t42;
         v0[l] = o[0];
         v1[l] = o[1];
         v2[l] = o[2];
@@ -389,14 +398,19 @@ static void at_cols_f4(const float *restrict z, size_t ldz, int lanes,
                           *restrict z3 = z + 3 * ldz,
                           *restrict z4 = z + 4 * ldz,
                           *restrict z5 = z + 5 * ldz;
-    for (int l = 0; l < lanes; l++) {
-        float y[4];
-        const float t[6] = {z0[l], z1[l], z2[l], z3[l], z4[l], z5[l]};
-        at4(t, y);
-        ob[4 * l] = y[0] + bias;
-        ob[4 * l + 1] = y[1] + bias;
-        ob[4 * l + 2] = y[2] + bias;
-        ob[4 * l + 3] = y[3] + bias;
+    /* Per chunk, then interleaved: storing the 4 outputs of each lane
+     * straight to ob[4l + i] became one vextractps store per float. */
+    for (int l0 = 0; l0 < lanes; l0 += WG_VL) {
+        float y[4][WG_VL];
+        for (int l = 0; l < WG_VL; l++) {
+            float o[4];
+            const float t[6] = {z0[l0 + l], z1[l0 + l], z2[l0 + l],
+                                z3[l0 + l], z4[l0 + l], z5[l0 + l]};
+            at4(t, o);
+            for (int i = 0; i < 4; i++) y[i][l] = o[i] + bias;
+        }
+        for (int l = 0; l < WG_VL; l++)
+            for (int i = 0; i < 4; i++) ob[4 * (l0 + l) + i] = y[i][l];
     }
 }
 
@@ -556,17 +570,6 @@ static void gather(const float *restrict src, int base, int width, int cnt,
     }
 }
 
-/* The last two columns of every tile (see input_row): dst[2*l + j] =
- * src[base + (pitch*l + j)*step], j < 2. */
-static void gather_pairs(const float *restrict src, int base, int pitch,
-                         int step, int width, int cnt, float *restrict dst)
-{
-    for (int u = 0; u < cnt; u++) {
-        const int at = base + ((u >> 1) * pitch + (u & 1)) * step;
-        dst[u] = at >= 0 && at < width ? src[at] : 0.0f;
-    }
-}
-
 /* The same for a sub-lattice: dst[u] = src[base + u*step]. */
 static void gather_step(const float *restrict src, int base, int step,
                         int width, int cnt, float *restrict dst)
@@ -580,16 +583,14 @@ static void gather_step(const float *restrict src, int base, int step,
 /* Tiles tw0 .. tw0 + lanes - 1 of tile row th (lanes a multiple of WG_VL;
  * those past the segment hold finite junk) into v[pos * vpos + l]. rb
  * holds 2 x alpha_h rows of ldr floats: with a transform along w the rows
- * are gathered twice, the second time only the last two columns of each
- * tile (alpha - m = 2: the columns the next tile starts with), so that a
- * tile's inputs past its first m are read at the alignment they were
- * stored with (an unaligned reload of just-stored data stalls store
- * forwarding). Compact, so that bt_cols reads both copies as whole groups:
- * F(4,3) reading e[4l], e[4l+1] of a full second copy leaves a gap at the
- * end of each group, and GCC then peels the last lane off the vector loop,
- * so that 8 lanes (a 28x28 image's 7 tiles) ran in 4-lane and scalar
- * code (GCC 12, AVX2: bt_cols6 was 16% of ResNet-50 res3a's samples at mb
- * 1 with 2 threads, 8% with the compact copy). */
+ * are gathered twice, the second time 2 columns on (alpha - m = 2: the
+ * columns a tile shares with the next), so that a tile's inputs past its
+ * first m are read at the alignment they were stored with (an unaligned
+ * reload of just-stored data stalls store forwarding), and bt_cols reads
+ * each copy as whole groups of m. F(4,3) reading only e[4l], e[4l+1] of a
+ * copy m columns on leaves a gap in each group, and GCC 12 then peels the
+ * last lane off the vector loop: 8 lanes (a 28x28 image's 7 tiles) ran in
+ * 4-lane and scalar code, 16% of ResNet-50 res3a's samples at mb 1. */
 static void input_row(const conv_plan *pl, const float *src, int bh, int bw,
                       int th, int tw0, int lanes, float *restrict v,
                       size_t vpos, float *restrict rb)
@@ -598,10 +599,9 @@ static void input_row(const conv_plan *pl, const float *src, int bh, int bw,
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
     const size_t ldr = pl->ldr;
     const int copies = aw->alpha > 1 ? 2 : 1;
+    const int cnt = aw->m * lanes;
     for (int k = 0; k < copies; k++) {
-        const int base = bw + aw->m * (tw0 + k) * aw->step;
-        const int cnt = k ? (aw->alpha - aw->m) * lanes : aw->m * lanes;
-        const bool dense = k == 0 || aw->alpha - aw->m == aw->m;
+        const int base = bw + (aw->m * tw0 + 2 * k) * aw->step;
         float *restrict rk = rb + (size_t)(ah->alpha * k) * ldr;
         for (int i = 0; i < ah->alpha; i++) {
             const int row = bh + (ah->m * th + i) * ah->step;
@@ -609,8 +609,6 @@ static void input_row(const conv_plan *pl, const float *src, int bh, int bw,
             float *restrict d = rk + i * ldr;
             if (row < 0 || row >= p->ih)
                 for (int u = 0; u < cnt; u++) d[u] = 0;
-            else if (!dense)
-                gather_pairs(sr, base, aw->m, aw->step, p->iw, cnt, d);
             else if (aw->step == 1)
                 gather(sr, base, p->iw, cnt, d);
             else
@@ -877,6 +875,11 @@ static void output_block(const conv_plan *pl, const wg_sub *sb, int g, long t0,
         const int o = g * pl->ocg + o0 + ol;
         const float bias = pl->b ? pl->b[o] : 0.0f;
         const float *mo = m + (size_t)ol * ld;
+        /* The next row's M, alpha^2 runs a block of M apart (L3 when the
+         * block is large): at_rows otherwise waits on them. */
+        for (int pos = 0; ol + 1 < nrow && pos < pl->npos; pos++)
+            for (int j = 0; j < nt; j += 16)
+                __builtin_prefetch(mo + ld + pos * mpos + j);
         wg_seg s = {0, 0, 0, 0, 0};
         while (next_seg(sb, t0, nt, &s)) {
             const int lanes = (int)up((size_t)s.len, WG_VL);
@@ -898,16 +901,12 @@ static void output_block(const conv_plan *pl, const wg_sub *sb, int g, long t0,
                 float *restrict yr =
                     y + (((size_t)s.n * p->oc + o) * p->oh + r) * p->ow +
                     sb->aw + (size_t)c0 * awph;
-                for (int u0 = 0; u0 < cnt; u0 += WG_VL) {
-                    if (awph == 1) {
-                        for (int u = 0; u < WG_VL; u++)
-                            if (u0 + u < cnt) yr[u0 + u] = ob[u0 + u];
-                    } else {
-                        for (int u = 0; u < WG_VL; u++)
-                            if (u0 + u < cnt)
-                                yr[(size_t)(u0 + u) * awph] = ob[u0 + u];
-                    }
-                }
+                /* Not a conditional store per lane: GCC 12 tuned for
+                 * Zen 3 makes those compare-and-branch, not masked. */
+                if (awph == 1)
+                    memcpy(yr, ob, (size_t)cnt * sizeof *yr);
+                else
+                    for (int u = 0; u < cnt; u++) yr[(size_t)u * awph] = ob[u];
             }
         }
     }
