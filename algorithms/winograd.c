@@ -133,6 +133,9 @@ enum { WG_MR = 6, WG_NR = 16, WG_VL = 8, WG_CL = 8 };
 #define WG_L2_BUDGET ((size_t)1 << 20)
 #define WG_TB_UHEAVY 128
 #define WG_MAX_TB 512
+/* Tiles per transform call: a multiple of WG_VL; rows of 4 x 64 floats
+ * keep a call's 2 x alpha_h row buffers within L1. */
+#define WG_GROUP 64
 
 typedef struct wg_kind wg_kind;
 
@@ -580,47 +583,6 @@ static void gather_step(const float *restrict src, int base, int step,
     }
 }
 
-/* Tiles tw0 .. tw0 + lanes - 1 of tile row th (lanes a multiple of WG_VL;
- * those past the segment hold finite junk) into v[pos * vpos + l]. rb
- * holds 2 x alpha_h rows of ldr floats: with a transform along w the rows
- * are gathered twice, the second time 2 columns on (alpha - m = 2: the
- * columns a tile shares with the next), so that a tile's inputs past its
- * first m are read at the alignment they were stored with (an unaligned
- * reload of just-stored data stalls store forwarding), and bt_cols reads
- * each copy as whole groups of m. F(4,3) reading only e[4l], e[4l+1] of a
- * copy m columns on leaves a gap in each group, and GCC 12 then peels the
- * last lane off the vector loop: 8 lanes (a 28x28 image's 7 tiles) ran in
- * 4-lane and scalar code, 16% of ResNet-50 res3a's samples at mb 1. */
-static void input_row(const conv_plan *pl, const float *src, int bh, int bw,
-                      int th, int tw0, int lanes, float *restrict v,
-                      size_t vpos, float *restrict rb)
-{
-    const conv_problem *p = &pl->p;
-    const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
-    const size_t ldr = pl->ldr;
-    const int copies = aw->alpha > 1 ? 2 : 1;
-    const int cnt = aw->m * lanes;
-    for (int k = 0; k < copies; k++) {
-        const int base = bw + (aw->m * tw0 + 2 * k) * aw->step;
-        float *restrict rk = rb + (size_t)(ah->alpha * k) * ldr;
-        for (int i = 0; i < ah->alpha; i++) {
-            const int row = bh + (ah->m * th + i) * ah->step;
-            const float *sr = src + (size_t)(row < 0 ? 0 : row) * p->iw;
-            float *restrict d = rk + i * ldr;
-            if (row < 0 || row >= p->ih)
-                for (int u = 0; u < cnt; u++) d[u] = 0;
-            else if (aw->step == 1)
-                gather(sr, base, p->iw, cnt, d);
-            else
-                gather_step(sr, base, aw->step, p->iw, cnt, d);
-        }
-        if (ah->k->bt_rows) ah->k->bt_rows(rk, ldr, cnt);
-    }
-    for (int r = 0; r < ah->alpha; r++)
-        aw->k->bt_cols(rb + r * ldr, rb + (ah->alpha + r) * ldr, lanes,
-                       v + (size_t)(r * aw->alpha) * vpos, vpos);
-}
-
 /* Tile t of a phase: image n, tile row th, column tw. */
 typedef struct wg_seg {
     int n, th, tw0, len, lt; /* lt: column in the block */
@@ -640,9 +602,61 @@ static bool next_seg(const wg_sub *sb, long t0, int nt, wg_seg *s)
     return true;
 }
 
-/* V of a block: v[pos][kk][ld], kk = piece * IC/G + c. Segments are done
- * in order, so a segment's junk lanes are overwritten by the next one;
- * the last one's cover the columns up to the multiple of WG_VL. */
+/* Tiles lt .. lt + len - 1 of a block, one channel (src: the channel in
+ * image 0), into v[pos * vpos + l] for l < lanes (a multiple of WG_VL;
+ * lanes past len hold finite junk). The tiles may span tile rows and
+ * images ("parts", one per tile row): lanes are tiles in block order, so
+ * a 14x14 output's 4 F(4,3) tiles per row fill 8-lane vectors instead of
+ * leaving half of every vector junk. rb holds 2 x alpha_h rows of ldr
+ * floats: with a transform along w the rows are gathered twice, the second
+ * time 2 columns on (alpha - m = 2: the columns a tile shares with the
+ * next), so that a tile's inputs past its first m are read at the
+ * alignment they were stored with (an unaligned reload of just-stored data
+ * stalls store forwarding), and bt_cols reads each copy as whole groups of
+ * m. F(4,3) reading only e[4l], e[4l+1] of a copy m columns on leaves a gap
+ * in each group, and GCC 12 then peels the last lane off the vector loop:
+ * 8 lanes (a 28x28 image's 7 tiles) ran in 4-lane and scalar code, 16% of
+ * ResNet-50 res3a's samples at mb 1. */
+static void input_group(const conv_plan *pl, const wg_sub *sb, long t0,
+                        int lt, int len, int lanes, const float *src, int bh,
+                        int bw, float *restrict v, size_t vpos,
+                        float *restrict rb)
+{
+    const conv_problem *p = &pl->p;
+    const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
+    const size_t ldr = pl->ldr, plane = (size_t)p->ih * p->iw;
+    const int copies = aw->alpha > 1 ? 2 : 1;
+    for (int k = 0; k < copies; k++) {
+        float *restrict rk = rb + (size_t)(ah->alpha * k) * ldr;
+        wg_seg s = {0, 0, 0, 0, lt};
+        while (next_seg(sb, t0, lt + len, &s)) {
+            const int base = bw + (aw->m * s.tw0 + 2 * k) * aw->step;
+            const int u0 = aw->m * (s.lt - lt);
+            const int cnt =
+                aw->m * (s.lt + s.len < lt + len ? s.len : lanes - (s.lt - lt));
+            const float *sn = src + (size_t)s.n * p->ic * plane;
+            for (int i = 0; i < ah->alpha; i++) {
+                const int row = bh + (ah->m * s.th + i) * ah->step;
+                const float *sr = sn + (size_t)(row < 0 ? 0 : row) * p->iw;
+                float *restrict d = rk + i * ldr + u0;
+                if (row < 0 || row >= p->ih)
+                    for (int u = 0; u < cnt; u++) d[u] = 0;
+                else if (aw->step == 1)
+                    gather(sr, base, p->iw, cnt, d);
+                else
+                    gather_step(sr, base, aw->step, p->iw, cnt, d);
+            }
+        }
+        if (ah->k->bt_rows) ah->k->bt_rows(rk, ldr, aw->m * lanes);
+    }
+    for (int r = 0; r < ah->alpha; r++)
+        aw->k->bt_cols(rb + r * ldr, rb + (ah->alpha + r) * ldr, lanes,
+                       v + (size_t)(r * aw->alpha) * vpos, vpos);
+}
+
+/* V of a block: v[pos][kk][ld], kk = piece * IC/G + c, in groups of
+ * WG_GROUP tiles (the last one's junk lanes cover the columns up to the
+ * multiple of WG_VL). */
 static void input_block(const conv_plan *pl, const wg_sub *sb, int g, long t0,
                         int nt, const float *x, float *v, float *rb)
 {
@@ -657,12 +671,10 @@ static void input_block(const conv_plan *pl, const wg_sub *sb, int g, long t0,
         for (int c = 0; c < pl->icg; c++) {
             float *vk = v + ((size_t)tm * pl->icg + c) * ld;
             const float *src = x + ((size_t)g * pl->icg + c) * plane;
-            wg_seg s = {0, 0, 0, 0, 0};
-            while (next_seg(sb, t0, nt, &s)) {
-                int lanes = s.lt + s.len < nt ? s.len : ntp - s.lt;
-                lanes = (int)up((size_t)lanes, WG_VL);
-                input_row(pl, src + (size_t)s.n * p->ic * plane, bh, bw, s.th,
-                          s.tw0, lanes, vk + s.lt, vpos, rb);
+            for (int lt = 0; lt < nt; lt += WG_GROUP) {
+                const int len = nt - lt < WG_GROUP ? nt - lt : WG_GROUP;
+                input_group(pl, sb, t0, lt, len, lt + len < nt ? len : ntp - lt,
+                            src, bh, bw, vk + lt, vpos, rb);
             }
         }
     }
@@ -880,33 +892,40 @@ static void output_block(const conv_plan *pl, const wg_sub *sb, int g, long t0,
         for (int pos = 0; ol + 1 < nrow && pos < pl->npos; pos++)
             for (int j = 0; j < nt; j += 16)
                 __builtin_prefetch(mo + ld + pos * mpos + j);
-        wg_seg s = {0, 0, 0, 0, 0};
-        while (next_seg(sb, t0, nt, &s)) {
-            const int lanes = (int)up((size_t)s.len, WG_VL);
+        for (int lt = 0; lt < nt; lt += WG_GROUP) {
+            const int len = nt - lt < WG_GROUP ? nt - lt : WG_GROUP;
+            const int lanes = (int)up((size_t)len, WG_VL);
             /* z[i][sw]: At along h of column position sw, i < m_h. */
             for (int sw = 0; sw < aw->alpha; sw++)
-                ah->k->at_rows(mo + (size_t)sw * mpos + s.lt,
+                ah->k->at_rows(mo + (size_t)sw * mpos + lt,
                                (size_t)aw->alpha * mpos, lanes,
                                z + (size_t)sw * ldz, (size_t)aw->alpha * ldz);
             for (int i = 0; i < ah->m; i++) {
-                const int vr = ah->m * s.th + i;
-                if (vr >= sb->mh) break;
                 aw->k->at_cols(z + (size_t)(i * aw->alpha) * ldz, ldz, lanes,
                                bias, ob);
-                const int c0 = aw->m * s.tw0, r = sb->ah + vr * ahph;
-                int cnt = aw->m * s.len;
-                if (cnt > sb->mw - c0) cnt = sb->mw - c0;
-                if (pl->cnt[r] * pl->icg <= pl->nfix || pl->zcol)
-                    fix_up(pl, x, s.n, o, r, sb->aw + c0 * awph, awph, cnt, ob);
-                float *restrict yr =
-                    y + (((size_t)s.n * p->oc + o) * p->oh + r) * p->ow +
-                    sb->aw + (size_t)c0 * awph;
-                /* Not a conditional store per lane: GCC 12 tuned for
-                 * Zen 3 makes those compare-and-branch, not masked. */
-                if (awph == 1)
-                    memcpy(yr, ob, (size_t)cnt * sizeof *yr);
-                else
-                    for (int u = 0; u < cnt; u++) yr[(size_t)u * awph] = ob[u];
+                /* The group's parts: one per tile row. */
+                wg_seg s = {0, 0, 0, 0, lt};
+                while (next_seg(sb, t0, lt + len, &s)) {
+                    const int vr = ah->m * s.th + i;
+                    if (vr >= sb->mh) continue;
+                    float *restrict os = ob + aw->m * (s.lt - lt);
+                    const int c0 = aw->m * s.tw0, r = sb->ah + vr * ahph;
+                    int cnt = aw->m * s.len;
+                    if (cnt > sb->mw - c0) cnt = sb->mw - c0;
+                    if (pl->cnt[r] * pl->icg <= pl->nfix || pl->zcol)
+                        fix_up(pl, x, s.n, o, r, sb->aw + c0 * awph, awph, cnt,
+                               os);
+                    float *restrict yr =
+                        y + (((size_t)s.n * p->oc + o) * p->oh + r) * p->ow +
+                        sb->aw + (size_t)c0 * awph;
+                    /* Not a conditional store per lane: GCC 12 tuned for
+                     * Zen 3 makes those compare-and-branch, not masked. */
+                    if (awph == 1)
+                        memcpy(yr, os, (size_t)cnt * sizeof *yr);
+                    else
+                        for (int u = 0; u < cnt; u++)
+                            yr[(size_t)u * awph] = os[u];
+                }
             }
         }
     }
