@@ -133,6 +133,12 @@ enum { WG_MR = 6, WG_NR = 16, WG_VL = 8, WG_CL = 8 };
 #define WG_L2_BUDGET ((size_t)1 << 20)
 #define WG_TB_UHEAVY 128
 #define WG_MAX_TB 512
+/* Below WG_FEW tiles per thread, U over the L2 budget is not split by
+ * tiles but by OC (one block, nsplit slices): each thread then streams
+ * its slice of U, not all of it, for a handful of tiles, at the price of
+ * transforming the block's input in every slice (ResNet-50 res4a, VGG-19
+ * conv4_2 and conv5_1 at mb 1: U of 9-38 MB for 16-49 F(4,3) tiles). */
+#define WG_FEW 32
 /* Tiles per transform call: a multiple of WG_VL; rows of 4 x 64 floats
  * keep a call's 2 x alpha_h row buffers within L1. */
 #define WG_GROUP 64
@@ -1085,7 +1091,7 @@ static conv_status wg_plan(const conv_problem *p, const float *w,
     size_t tb = WG_L2_BUDGET / per_tile / WG_VL * WG_VL;
     if (tb < floor_tb) tb = floor_tb;
     size_t fair = up((size_t)(tmax + pl->nthr - 1) / pl->nthr, WG_VL);
-    if (tb > fair) tb = fair;
+    if (tb > fair && (ubytes <= WG_L2_BUDGET || fair >= WG_FEW)) tb = fair;
     if (tb > up((size_t)tmax, WG_VL)) tb = up((size_t)tmax, WG_VL);
     if (tb > WG_MAX_TB) tb = WG_MAX_TB;
     if (tb < WG_VL) tb = WG_VL;
