@@ -103,7 +103,21 @@
  * per image, and U, 36 x 512 x 512 floats = 38 MB, streams from memory
  * for them; F(2,3)'s is 17 MB), but its transforms take 1.1-2.2x F(2,3)'s
  * and 35-64% of its time (mb 8 res2a: input 9.6 ms, products 8.7,
- * output 6.0), so F(4,3) ends 0.94-1.18x F(2,3) there.
+ * output 6.0), so F(4,3) ended 0.94-1.18x F(2,3) there. What the profile
+ * (perf, sampled) showed and what changed: the column input transform of
+ * F(4,3) ran in 4-lane and scalar code for 8 lanes (a GCC peeling for a
+ * gap, see input_group); the 6 x 8 tail kernel had 6 FMA chains where the
+ * latency needs 8 (kernel_tail2); rows of 4 or 2 tiles (14x14 and 7x7
+ * outputs) left half or 3/4 of every transform vector junk (groups across
+ * tile rows); stores of y compiled to a compare and branch per float
+ * (memcpy); F(4,3)'s column output transform stored one float per
+ * vextractps (per chunk); at_rows waited on M from L3 (prefetch of the
+ * next row); and with few tiles per thread each thread streamed all of a
+ * large U (WG_FEW). Results are bit-identical to before (the same
+ * operations in the same order: max errors equal over 400 sweep rows).
+ * What remains (mb 1, 2 threads): res5a, where F(4,3)'s 38 MB of U for 4
+ * tiles per image take at least 1.27 ms at the 30 GB/s two threads read
+ * from memory here, against F(2,3)'s 17 MB; its products take 1.6-2.2 ms.
  */
 #include <math.h>
 #include <omp.h>
@@ -1082,7 +1096,8 @@ static conv_status wg_plan(const conv_problem *p, const float *w,
      * share even below the floor: slicing OC instead repeats the input
      * transform, which costs more than passes of U (2 threads, res3a mb 1:
      * 0.60 ms as 2 blocks, 0.74 ms as 1 block in 2 slices; res5a mb 8:
-     * 4.2-4.7 ms as 2 blocks, 5.3-5.6 ms as 1). Then less, down to WG_VL,
+     * 4.2-4.7 ms as 2 blocks, 5.3-5.6 ms as 1), unless that share is
+     * below WG_FEW tiles and U over the budget. Then less, down to WG_VL,
      * while the plan is over the workspace cap. */
     const size_t per_tile =
         (size_t)pl->npos * (pl->kg + pl->ocp) * sizeof(float);
