@@ -116,8 +116,9 @@
  * large U (WG_FEW). Results are bit-identical to before (the same
  * operations in the same order: max errors equal over 400 sweep rows).
  * What remains (mb 1, 2 threads): res5a, where F(4,3)'s 38 MB of U for 4
- * tiles per image take at least 1.27 ms at the 30 GB/s two threads read
- * from memory here, against F(2,3)'s 17 MB; its products take 1.6-2.2 ms.
+ * tiles per image would take 1.27 ms even at the 30 GB/s a plain summing
+ * loop read with two threads here, against F(2,3)'s 17 MB; its products
+ * take 1.6-2.1 ms.
  */
 #include <math.h>
 #include <omp.h>
@@ -246,16 +247,17 @@ static void bt_rows_f2(float *restrict r, size_t ld, int cnt)
 }
 
 /* Bt of F(4,3) on points 0, 1, -1, 1/2, -2, inf (see the top comment):
- * d[0..5] -> v[0..5]. */
-static inline void bt4(const float d[6], float v[6])
+ * d[0..5] -> v[0..5], with e[0..1] a second reading of d[2..3] (the same
+ * values: bt_cols6 has them from both row copies). */
+static inline void bt4(const float d[6], const float e[2], float v[6])
 {
-    const float t31 = d[3] - d[1], t42 = d[4] - d[2];
+    const float t31 = d[3] - d[1], t42 = d[4] - e[0];
     v[0] = (d[0] - 2.0f * d[2] + d[4]) + 1.5f * t31;
-    v[1] = (d[4] - d[1]) + (0.5f * d[2] + 2.5f * d[3]);
+    v[1] = (d[4] - d[1]) + (0.5f * e[0] + 2.5f * e[1]);
     v[2] = (d[4] + d[1]) + (0.5f * d[3] - 2.5f * d[2]);
     v[3] = t42 + 2.0f * t31;
     v[4] = t42 - 0.5f * t31;
-    v[5] = (d[1] - 2.0f * d[3] + d[5]) + 1.5f * t42;
+    v[5] = (d[1] - 2.0f * e[1] + d[5]) + 1.5f * t42;
 }
 
 /* Rows as restrict parameters: GCC does not take restrict from pointers
@@ -268,7 +270,7 @@ static void bt_rows6(float *restrict r0, float *restrict r1, float *restrict r2,
     for (int u = 0; u < cnt; u++) {
         const float d[6] = {r0[u], r1[u], r2[u], r3[u], r4[u], r5[u]};
         float v[6];
-        bt4(d, v);
+        bt4(d, d + 2, v);
         r0[u] = v[0];
         r1[u] = v[1];
         r2[u] = v[2];
@@ -284,7 +286,7 @@ static void bt_rows_f4(float *restrict r, size_t ld, int cnt)
 }
 
 /* Along w: tile l's inputs are d[m*l + j], j < m, and e[m*l + j - 2], j
- * >= 2 (e: the row gathered 2 columns on, see input_row), so F(4,3) has
+ * >= 2 (e: the row gathered 2 columns on, see input_group), so F(4,3) has
  * columns 2 and 3 in both; V to v + j * vpos. */
 static void bt_cols_f1(const float *restrict d, const float *restrict e,
                        int lanes, float *restrict v, size_t vpos)
@@ -314,19 +316,13 @@ static void bt_cols6(const float *restrict d, const float *restrict e,
                      float *restrict v5)
 {
     for (int l = 0; l < lanes; l++) {
-        /* bt4, reading columns 2 and 3 from both copies: every load of
-         * a group of 4 is used, so GCC vectorises it without peeling. */
-        const float d0 = d[4 * l], d1 = d[4 * l + 1], d2 = d[4 * l + 2],
-                    d3 = d[4 * l + 3], e2 = e[4 * l], e3 = e[4 * l + 1],
-                    d4 = e[4 * l + 2], d5 = e[4 * l + 3];
-        const float t31 = d3 - d1, t42 = d4 - e2;
+        /* Columns 2 and 3 from both copies: every load of a group of 4 is
+         * used, so GCC vectorises it without peeling (see input_group). */
+        const float t[6] = {d[4 * l],     d[4 * l + 1], d[4 * l + 2],
+                            d[4 * l + 3], e[4 * l + 2], e[4 * l + 3]};
+        const float t2[2] = {e[4 * l], e[4 * l + 1]};
         float o[6];
-        o[0] = (d0 - 2.0f * d2 + d4) + 1.5f * t31;
-        o[1] = (d4 - d1) + (0.5f * e2 + 2.5f * e3);
-        o[2] = (d4 + d1) + (0.5f * d3 - 2.5f * d2);
-        o[3] = t42 + 2.0f * t31;
-        o[4] = t42 - 0.5f * t31;
-        o[5] = (d1 - 2.0f * e3 + d5) + 1.5f * t42;
+        bt4(t, t2, o);
         v0[l] = o[0];
         v1[l] = o[1];
         v2[l] = o[2];
@@ -637,10 +633,9 @@ static bool next_seg(const wg_sub *sb, long t0, int nt, wg_seg *s)
  * in each group, and GCC 12 then peels the last lane off the vector loop:
  * 8 lanes (a 28x28 image's 7 tiles) ran in 4-lane and scalar code, 16% of
  * ResNet-50 res3a's samples at mb 1. */
-static void input_group(const conv_plan *pl, const wg_sub *sb, long t0,
-                        int lt, int len, int lanes, const float *src, int bh,
-                        int bw, float *restrict v, size_t vpos,
-                        float *restrict rb)
+static void input_group(const conv_plan *pl, const wg_sub *sb, long t0, int lt,
+                        int len, int lanes, const float *src, int bh, int bw,
+                        float *restrict v, size_t vpos, float *restrict rb)
 {
     const conv_problem *p = &pl->p;
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
@@ -734,8 +729,8 @@ WG_KERNEL(kernel_tail, WG_VL)
  * threads) runs 16 columns wide and 8 in the tail, and the tail took
  * 0.8x the wide kernel's time for half its columns. */
 static void kernel_tail2(int kg, const float *restrict u, size_t upan,
-                         const float *restrict v, size_t ldv,
-                         float *restrict m, size_t ldm)
+                         const float *restrict v, size_t ldv, float *restrict m,
+                         size_t ldm)
 {
     float acc[2 * WG_MR][WG_VL];
     for (int i = 0; i < 2 * WG_MR; i++)
@@ -746,8 +741,8 @@ static void kernel_tail2(int kg, const float *restrict u, size_t upan,
         __builtin_prefetch(u0 + 384);
         __builtin_prefetch(u1 + 384);
         for (int i = 0; i < WG_MR; i++)
-            _Pragma("GCC unroll 1") for (int j = 0; j < WG_VL; j++)
-                acc[i][j] = fmaf(u0[i], vk[j], acc[i][j]);
+            _Pragma("GCC unroll 1") for (int j = 0; j < WG_VL; j++) acc[i][j] =
+                fmaf(u0[i], vk[j], acc[i][j]);
         for (int i = 0; i < WG_MR; i++)
             _Pragma("GCC unroll 1") for (int j = 0; j < WG_VL; j++)
                 acc[WG_MR + i][j] = fmaf(u1[i], vk[j], acc[WG_MR + i][j]);
@@ -814,7 +809,7 @@ static const wg_kernel_fn kernel_cols[5] = {NULL, kernel_col, kernel_col2,
                                             kernel_col3, kernel_col4};
 
 /* M[pos] = U[pos] . V[pos] for npan panels of rows and the nt columns
- * of a block (columns past nt up to a multiple of WG_VL may get junk); */
+ * of a block (columns past nt up to a multiple of WG_VL may get junk). */
 static void gemm_block(const conv_plan *pl, const float *u, int npan,
                        const float *v, int nt, float *m)
 {
@@ -833,8 +828,7 @@ static void gemm_block(const conv_plan *pl, const float *u, int npan,
             for (int j = 0; j < jt; j += WG_NR)
                 kernel_wide(pl->kg, up_, vp + j, ld, mp + j, ld);
             if (jt < wide && ip % 2 == 0 && ip + 1 < npan)
-                kernel_tail2(pl->kg, up_, kg * WG_MR, vp + jt, ld, mp + jt,
-                             ld);
+                kernel_tail2(pl->kg, up_, kg * WG_MR, vp + jt, ld, mp + jt, ld);
             else if (jt < wide && ip % 2 == 0)
                 kernel_tail(pl->kg, up_, vp + jt, ld, mp + jt, ld);
             if (nt > wide)
@@ -908,7 +902,8 @@ static void output_block(const conv_plan *pl, const wg_sub *sb, int g, long t0,
         const float bias = pl->b ? pl->b[o] : 0.0f;
         const float *mo = m + (size_t)ol * ld;
         /* The next row's M, alpha^2 runs a block of M apart (L3 when the
-         * block is large): at_rows otherwise waits on them. */
+         * block is large): at_rows_f4 waited on them, 10% of VGG-19
+         * conv2_2's samples at mb 1 with 1 thread, 6.5% with this. */
         for (int pos = 0; ol + 1 < nrow && pos < pl->npos; pos++)
             for (int j = 0; j < nt; j += 16)
                 __builtin_prefetch(mo + ld + pos * mpos + j);

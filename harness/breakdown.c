@@ -96,18 +96,6 @@ static bool bd_collect(const bd_state *s, const char *const *names, double *out,
     return workers > 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* The columns of a's phases into col[]; false (why) on a name with none. */
 static bool bd_columns(const conv_algo *a, int *col, int *n, char *why,
                        size_t len)
@@ -208,7 +196,8 @@ void conv_breakdown_row(const conv_opts *o, const conv_algo *a, conv_data *d,
         for (int k = 0; k < np; k++) ms[k][reps] = ph[k];
         if (++reps >= 100000) break;
     }
-    for (int k = 0; k < np; k++) r->phase_ms[col[k]] = median(ms[k], reps);
+    for (int k = 0; k < np; k++)
+        r->phase_ms[col[k]] = conv_sort_median(ms[k], reps);
 cleanup:
     if (why[0]) {
         fprintf(stderr, "convbench: --breakdown: %s on %s: %s\n", a->name,

@@ -7,17 +7,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-static int gemm_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double gemm_median(double *t, int n)
-{
-    qsort(t, (size_t)n, sizeof *t, gemm_cmp);
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
 #endif
 
 double conv_sgemm_gflops(int m, int n, int k, double min_ms)
@@ -53,7 +42,7 @@ double conv_sgemm_gflops(int m, int n, int k, double min_ms)
         t[reps] = conv_now_ms() - t0;
         total += t[reps++];
     }
-    double med = gemm_median(t, reps);
+    double med = conv_sort_median(t, reps);
     if (med > 0) rate = 2.0 * m * n * k / (med * 1e6);
 cleanup:
     free(a);

@@ -221,6 +221,8 @@ int conv_median_ci_rank(int n);
 /* The relative half-width of that interval for n sorted times s:
  * max(median - t(j), t(n+1-j) - median) / median; NAN when n < 6. */
 double conv_median_ci(const double *s, int n);
+/* Sorts v[0..n-1] (n >= 1) ascending and returns its median. */
+double conv_sort_median(double *v, int n);
 /* The --cold-cache eviction buffer. */
 conv_status conv_timing_init(const conv_opts *o);
 void conv_timing_free(void);

@@ -35,6 +35,12 @@ static void evict_caches(void)
 /* The 1-based rank j of the lower end of the 95% interval of the median of
  * n values, or 0 when n is too small for one. Exact binomial tail, summed
  * in logs (2^-n underflows). */
+double conv_sort_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 int conv_median_ci_rank(int n)
 {
     const double alpha = 0.025;
@@ -104,15 +110,12 @@ conv_status conv_time_runs(const conv_opts *o, const conv_algo *a,
         if (ci <= o->ci) break;
         check = reps + 1 + reps / 16;
     }
-    qsort(d->times, (size_t)reps, sizeof(double), cmp_double);
+    r->median_ms = conv_sort_median(d->times, reps);
     double mean = total / reps, var = 0;
     for (int i = 0; i < reps; i++)
         var += (d->times[i] - mean) * (d->times[i] - mean);
     r->reps = reps;
     r->min_ms = d->times[0];
-    r->median_ms = reps % 2
-                       ? d->times[reps / 2]
-                       : 0.5 * (d->times[reps / 2 - 1] + d->times[reps / 2]);
     r->mean_ms = mean;
     r->stddev_ms = reps > 1 ? sqrt(var / (reps - 1)) : 0;
     r->median_ci = conv_median_ci(d->times, reps);

@@ -41,6 +41,26 @@ int main(void)
             fails++;
         }
     }
+    /* The median every timed stage reports (runs, phases, the sgemm rate):
+     * sorted first, so unsorted input gives the middle value, not the
+     * middle position's. */
+    double odd[] = {5, 1, 4, 2, 3}, even[] = {4, 1, 3, 2}, one[] = {7};
+    const struct {
+        double *v;
+        int n;
+        double want;
+    } meds[] = {{odd, 5, 3}, {even, 4, 2.5}, {one, 1, 7}};
+    for (size_t i = 0; i < sizeof meds / sizeof *meds; i++) {
+        double m = conv_sort_median(meds[i].v, meds[i].n);
+        bool ok = m == meds[i].want;
+        for (int k = 1; k < meds[i].n; k++)
+            ok &= meds[i].v[k - 1] <= meds[i].v[k];
+        if (!ok) {
+            printf("FAILED: median %zu = %g, expected %g, sorted\n", i, m,
+                   meds[i].want);
+            fails++;
+        }
+    }
     printf("timing: %d failed\n", fails);
     return fails != 0;
 }
