@@ -1,5 +1,5 @@
 /* convbench: the one interface every convolution algorithm implements.
- * Semantics (DESIGN §1): forward fp32 NCHW cross-correlation, PyTorch's
+ * Semantics (docs/design.md §1): forward fp32 NCHW cross-correlation, PyTorch's
  * convention; dilation is a factor (1 = dense), padding is per side. */
 #ifndef CONV_H
 #define CONV_H
@@ -31,7 +31,7 @@ typedef enum conv_fft_effort {
     CONV_FFT_PATIENT
 } conv_fft_effort;
 
-/* Phase marks for --breakdown (DESIGN §13). A thread calls mark(arg,
+/* Phase marks for --breakdown (docs/design.md §13). A thread calls mark(arg,
  * thread, k) when it starts phase k of its algorithm (an index into
  * conv_algo.phases) and mark(arg, thread, CONV_PHASE_END) when it stops
  * working on phases. Time from one mark of a thread to its next counts to
@@ -107,7 +107,7 @@ typedef struct conv_algo {
     /* Which path ran, for the CSV impl column (e.g. "blas:SkylakeX",
      * "polyphase+f2x3"); may be NULL, then the name is used. */
     const char *(*impl)(const conv_plan *plan);
-    /* Bound on DESIGN §4's relative error under real fill. */
+    /* Bound on docs/design.md §4's relative error under real fill. */
     double tolerance;
     /* Every product and sum is done in fp32 as the reference does up to
      * rounding of exact integers: under int fill the result must match the
@@ -129,7 +129,7 @@ typedef struct conv_algo {
     const char *const *phases;
 } conv_algo;
 
-/* Plugins (DESIGN §12): a shared library built against this header alone
+/* Plugins (docs/design.md §12): a shared library built against this header alone
  * exports `const conv_plugin conv_plugin_entry = {CONV_ABI_VERSION, n,
  * algos};` and is loaded with `convbench --plugin FILE.so`. The version
  * changes whenever a struct above changes layout. */

@@ -27,7 +27,7 @@
  * ~1e-16 of the tile's norms, is far below 1e-5 of even a single product;
  * results are rounded to float at the end. A result within the transform's
  * rounding bound of 0 is set to 0 (plan_f64()), so an output whose
- * products are all 0 is the bias exactly, as DESIGN §4 requires. One
+ * products are all 0 is the bias exactly, as docs/design.md §4 requires. One
  * work item per (group, tile), a single-channel transform per channel.
  * Double wisdom goes to the sibling file <fft_wisdom>.f64.
  *
@@ -44,7 +44,7 @@
  * all share one chunk step by step. Transforms are single-threaded FFTW
  * calls (new-array execute is thread-safe), so nothing oversubscribes.
  *
- * Tolerance (DESIGN §4 measure): worst max_rel_err 1.5e-6 over 16 sweeps
+ * Tolerance (docs/design.md §4 measure): worst max_rel_err 1.5e-6 over 16 sweeps
  * of 300 problems (seeds 1-8, real and int fill), 1.1e-6 over 213 benchdnn
  * shapes (1d, 1d_wavenet, dilated, large_padding, googlenet_v1, tails,
  * regression_padding, mobilenet_dw; real fill), below 2e-7 on 64-512
@@ -192,7 +192,7 @@ static const size_t TILE_REAL_BYTES = 256u << 10; /* real tiles per call */
 static const int TMAX_2D = 256, TMAX_1D = 16384;
 /* Outputs with at most this many taps inside the input (counting input
  * channels) are summed directly. FFT rounding scales with the whole tile,
- * so on an output of one or two small products the DESIGN §4 error (over
+ * so on an output of one or two small products the docs/design.md §4 error (over
  * the taps' magnitude) has a heavy tail: sweeps reached 9e-2. Under int
  * fill such an output is all zero products (exactly 0 in the reference)
  * often enough to fail: 1 in 65 values is 0, so a zero weight leaves 2-3

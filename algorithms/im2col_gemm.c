@@ -469,7 +469,7 @@ const conv_algo conv_algo_im2col_gemm = {
     .destroy = ig_destroy,
     .impl = ig_impl,
     .phases = ig_phases,
-    /* Largest DESIGN §4 error seen under real fill: 3.2e-7 (about 5 ulp),
+    /* Largest docs/design.md §4 error seen under real fill: 3.2e-7 (about 5 ulp),
      * over `verify --fill real --sweep 300` with seeds 1-5 at 1 to 3
      * threads, the benchdnn mobilenet, googlenet, dilated, 1d, tails and
      * padding sets at mb2 and the ResNet-50 layers at mb1 and mb8 (K up to

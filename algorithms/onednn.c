@@ -399,7 +399,7 @@ static const char *onednn_impl(const conv_plan *pl)
     return pl->impl;
 }
 
-/* Tolerance: the largest DESIGN §4 error measured under real fill was
+/* Tolerance: the largest docs/design.md §4 error measured under real fill was
  * 3.6e-7 (about 6 units of fp32 roundoff), over sweeps of seeds 1-5, 7, 11
  * (300 problems each), every benchdnn shape set at --mb 1, ResNet-50 at
  * --mb 8 (K up to 4608) and the golden cases; 2e-6 leaves a 5x margin for

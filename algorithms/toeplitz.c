@@ -183,7 +183,7 @@ const conv_algo conv_algo_toeplitz = {
     .destroy = tz_destroy,
     .impl = tz_impl,
     .phases = tz_phases,
-    /* Largest DESIGN §4 error seen under real fill: 2.1e-7 (about 4 ulp),
+    /* Largest docs/design.md §4 error seen under real fill: 2.1e-7 (about 4 ulp),
      * over `verify --fill real --sweep 300` with seeds 1-5 and the
      * benchdnn sets that fit the workspace cap; the zeros of T add nothing
      * to the rounding, so the error is that of an fp32 dot product as in

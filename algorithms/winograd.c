@@ -73,12 +73,12 @@
  *
  * Accuracy. The output transform cancels: in F(2,3) at a border, y0 =
  * x*g2 is formed as -x*g0 + x*(g0+g1+g2)/2 + x*(g0-g1+g2)/2, an error
- * ~eps*|x|*|g0| against DESIGN §4's scale |x*g2|; F(4,3) sums 6 terms with
+ * ~eps*|x|*|g0| against docs/design.md §4's scale |x*g2|; F(4,3) sums 6 terms with
  * At entries up to 8 and mixes the tile's other inputs in. Summed over many
  * products that averages out; an output with only a few products in its
  * sum (IC/G small and the kernel mostly on padding) has no such bound, so
  * those are computed directly (fix_up): up to 2 products for F(2,3), up to
- * 4 for F(4,3). Measured, DESIGN §4 error under real fill (`verify --sweep
+ * 4 for F(4,3). Measured, docs/design.md §4 error under real fill (`verify --sweep
  * 300 --fill real --threads 1`): F(2,3) max 8.6e-6 over seeds 100-499
  * (120000 problems), 3.4e-7 on seed 9; without fix_up already 7.8e-5 over
  * seeds 100-199. Int fill: 0 on every one of seeds 200-499. Tolerance

@@ -1,4 +1,4 @@
-/* Written straight from DESIGN §1's formula, in the most obvious form: the
+/* Written straight from docs/design.md §1's formula, in the most obvious form: the
  * point is to be easy to check by eye.
  *
  * Each output plane (n, o) starts at the bias and then adds one tap

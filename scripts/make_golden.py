@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Regenerate or check the golden cases in tests/data/golden with PyTorch.
 
-Each row of cases.tsv is one problem (DESIGN section 1 terms: ph/pw top/left
+Each row of cases.tsv is one problem (docs/design.md §1 terms: ph/pw top/left
 padding, ph_r/pw_r bottom/right, dh/dw dilation factors). The expected
 output is torch's conv1d/conv2d computed in float64 on the float32 inputs
 (after F.pad with the per-side padding), rounded to float32.

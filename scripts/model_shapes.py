@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Shape file of every Conv1d/Conv2d a PyTorch model executes (DESIGN 11).
+"""Shape file of every Conv1d/Conv2d a PyTorch model executes (docs/design.md §11).
 
     model_shapes.py MODEL [--input CxHxW] [--batch N] [--name NAME] [-o FILE]
     model_shapes.py --list

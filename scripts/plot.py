@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Plots a convbench results CSV (DESIGN section 7) as PNGs.
+"""Plots a convbench results CSV (docs/design.md §7) as PNGs.
 
     plot.py RESULTS.csv [--out DIR] [--baseline ALGO] [--linear]
 
@@ -11,7 +11,7 @@ Writes, next to the CSV (or into DIR):
                        algorithm with its phases stacked (only when the
                        phase_<name>_ms columns of `bench --breakdown` are
                        filled)
-  <stem>_networks.png  network totals (DESIGN section 11), when problems are
+  <stem>_networks.png  network totals (docs/design.md §11), when problems are
                        named NETWORK:LAYER: per network the sum of count x
                        median time per algorithm and with the fastest
                        verified algorithm of each layer ("best per layer");
@@ -385,7 +385,7 @@ def plot_accuracy(rows, algos, colour, footer, path):
         ax.set_xticklabels(shown, rotation=20, ha="right")
         ax.set_xlim(-0.6, len(shown) - 0.4)
         ax.axhline(floor, color="0.7", lw=0.8, ls=":")
-        ax.set_ylabel("max relative error per problem (DESIGN 4: |y - ref| "
+        ax.set_ylabel("max relative error per problem (docs/design.md §4: |y - ref| "
                       "/ sum |x*w|, log scale)", fontsize=9)
         ax.set_xlabel("algorithm")
         ax.grid(axis="y", which="major", alpha=0.3)

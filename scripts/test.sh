@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test suite over the build matrix (DESIGN §9):
+# The test suite over the build matrix (docs/design.md §9):
 #   build/          native (-march=native), every suite
 #   build-v3/       -march=x86-64-v3 (AVX2+FMA), the correctness suites
 #   build-x86-64/   -march=x86-64 (baseline SSE2), the correctness suites

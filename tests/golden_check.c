@@ -1,13 +1,14 @@
 /* golden_check DESC CASE_DIR OUT.npy ALGO [--plugin FILE.so]...: compares an
- * exec output with the golden y.npy under DESIGN §4's error measure and ALGO's
- * tolerance; also checks the reference itself against the golden output. */
+ * exec output with the golden y.npy under docs/design.md §4's error measure and
+ * ALGO's tolerance; also checks the reference itself against the golden output.
+ */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
 #include "reference.h"
+#include "run/run.h"
 
 static double worst(const float *y, const float *gold, const double *mag,
                     size_t count)

@@ -158,6 +158,10 @@ expect 2 "bad number" "badnum\.csv:[0-9]+: column 29 \(median_ms\): \"abc\"" \
 sed '3s/,PASSED,/,"PASSED,/' "$B" | variant badquote
 expect 2 "stray quote" "badquote\.csv:4: field 25 \(quoted from line 3\)" \
     "$B" "$tmp/badquote.csv"
+sed '3s/,PASSED,/,PAS"SED,/' "$B" | variant midquote
+expect 2 "quote inside an unquoted field" \
+    "midquote\.csv:3: field 25: stray quote in an unquoted field" \
+    "$B" "$tmp/midquote.csv"
 { cat "$B"; printf 'naive,"open\n'; } | variant openquote
 expect 2 "unterminated quote" "openquote\.csv:32: quoted field never closed" \
     "$B" "$tmp/openquote.csv"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CSV has DESIGN §7's fixed columns in order, one row per algorithm x
+# The CSV has docs/design.md §7's fixed columns in order, one row per algorithm x
 # problem, numbers where numbers belong, and a parseable .meta.json.
 set -u
 cb=$1

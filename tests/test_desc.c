@@ -1,8 +1,9 @@
-/* The descriptor parser against hand-worked expectations (DESIGN §2). */
+/* The descriptor parser against hand-worked expectations (docs/design.md §2).
+ */
 #include <stdio.h>
 #include <string.h>
 
-#include "harness.h"
+#include "run/run.h"
 
 /* n g ic ih iw oc oh ow kh kw sh sw pt pb pl pr dh dw is_1d */
 typedef struct expect {

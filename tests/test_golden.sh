@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every golden case through `convbench exec` for every available algorithm,
-# checked by golden_check (DESIGN §4's error measure, the algorithm's
+# checked by golden_check (docs/design.md §4's error measure, the algorithm's
 # tolerance). Two jobs at a time: each run is short, start-up dominates.
 # Options after GOLDEN (e.g. --plugin FILE.so) go to every convbench and
 # golden_check; GOLDEN_ALGOS, when set, replaces the available algorithms.

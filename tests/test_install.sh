@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The plugin route end to end (DESIGN §12): install convbench into a
+# The plugin route end to end (docs/design.md §12): install convbench into a
 # temporary prefix, build the example plugin against the installed header
 # and pkg-config file only (its Makefile, and its CMakeLists.txt), then
 # verify it with the installed binary on a sweep, a named shape set (found

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Plugins (DESIGN §12): malformed ones are refused with exit 2 and a message
+# Plugins (docs/design.md §12): malformed ones are refused with exit 2 and a message
 # naming the file and the fault, on every command; a crash and a hang in a
 # plugin become one ERROR row each while the rest of the run completes.
 set -u

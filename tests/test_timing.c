@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "harness.h"
+#include "run/run.h"
 
 int main(void)
 {

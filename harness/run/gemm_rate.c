@@ -1,6 +1,6 @@
 /* The sgemm yardstick: what OpenBLAS reaches on a bare M x N x K product,
  * so a GEMM-based convolution can be judged as a fraction of it. */
-#include "harness.h"
+#include "run/run.h"
 
 #ifdef CONV_HAVE_OPENBLAS
 #include <cblas.h>

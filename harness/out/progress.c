@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "out/out.h"
 
 void conv_progress_start(conv_progress *pr, bool forced, bool quiet, int total)
 {

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "base/base.h"
 
 /* bin/convbench finds ../share/convbench/shapes; a binary in the build
  * tree has none there and uses the source tree's, compiled in. */

@@ -1,4 +1,4 @@
-/* Clocks, threads and the BLAS core. */
+/* Clocks, files, status names, threads and the BLAS core. */
 #include <errno.h>
 #include <omp.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "base/base.h"
 
 #ifdef CONV_HAVE_OPENBLAS
 #include <cblas.h>
@@ -71,16 +71,51 @@ conv_status conv_file_commit(FILE *f, const char *tmp, const char *path,
                     strerror(e));
 }
 
-conv_status conv_run_once(const conv_algo *a, conv_plan *pl, const float *x,
-                          float *y, const char **step)
+conv_status conv_file_read(const char *path, char **out, size_t *size,
+                           bool *missing, char *err, size_t len)
 {
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
     conv_status st = CONV_OK;
-    *step = "load_input";
-    if (a->load_input && (st = a->load_input(pl, x)) != CONV_OK) return st;
-    *step = "execute";
-    if ((st = a->execute(pl, x, y)) != CONV_OK) return st;
-    *step = "store_output";
-    return a->store_output ? a->store_output(pl, y) : CONV_OK;
+    *out = NULL;
+    *size = 0;
+    *missing = !f;
+    if (!f) return conv_why(err, len, CONV_INVALID, "%s: cannot open", path);
+    for (;;) {
+        if (cap - n < 4096 + 1) {
+            size_t ncap = cap ? 2 * cap : 65536;
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                st = conv_why(err, len, CONV_NOMEM, "%s: out of memory", path);
+                goto cleanup;
+            }
+            buf = nb, cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) break;
+    }
+    if (ferror(f)) {
+        st = conv_why(err, len, CONV_INVALID, "%s: read error", path);
+        goto cleanup;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *size = n;
+    buf = NULL;
+cleanup:
+    fclose(f);
+    free(buf);
+    return st;
+}
+
+const char *conv_status_name(conv_status s)
+{
+    static const char *names[] = {"OK", "INVALID", "UNSUPPORTED", "NOMEM",
+                                  "BACKEND"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s]
+                                                        : "UNKNOWN STATUS";
 }
 
 /* ---- the BLAS core ---------------------------------------------------------

@@ -2,7 +2,7 @@
  * is the same for any thread count and any order of filling. */
 #include <stdint.h>
 
-#include "harness.h"
+#include "problem/problem.h"
 
 static uint64_t mix(uint64_t z)
 {
@@ -51,12 +51,18 @@ bool conv_fill_is_exact(const conv_problem *p)
     return int_ranges(p, &rx, &rw);
 }
 
-void conv_fill_tensors(const conv_problem *p, conv_fill mode,
-                       unsigned long long seed, float *x, float *w, float *b)
+/* Each input role has its own stream (conv_role.fill_id) and range: x
+ * and w the int ranges above, b [-32, 32]. */
+void conv_fill_inputs(const conv_problem *p, conv_dir d, conv_fill mode,
+                      unsigned long long seed, float *const t[])
 {
     int rx, rw;
     int_ranges(p, &rx, &rw);
-    fill(x, conv_x_elems(p), seed, 1, mode, rx);
-    fill(w, conv_w_elems(p), seed, 2, mode, rw);
-    if (p->bias && b) fill(b, (size_t)p->oc, seed, 3, mode, 32);
+    const int range[] = {[CONV_X] = rx, [CONV_W] = rw, [CONV_B] = 32};
+    for (int k = 0; k < conv_dirs[d].ntensors; k++) {
+        const conv_role *r = &conv_dirs[d].t[k];
+        if (r->output || !conv_role_present(p, d, k)) continue;
+        fill(t[k], conv_tensor_elems(p, r->shape), seed, r->fill_id, mode,
+             range[r->shape]);
+    }
 }

@@ -1,4 +1,4 @@
-/* benchdnn descriptors (DESIGN §2): parse, check, print canonically. */
+/* benchdnn descriptors (docs/design.md §2): parse, check, print canonically. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness.h"
+#include "problem/problem.h"
 
 /* Fields as written; index into raw[] below. 3D fields are read so that a
  * 3D problem is recognised and refused as unsupported, not as a typo. */
@@ -58,37 +58,6 @@ static const int hw_pairs[][2] = {{F_IH, F_IW}, {F_OH, F_OW}, {F_KH, F_KW},
 /* Largest value a field may take: keeps every derived int64 product far
  * from overflow; memory checks then bound the real sizes. */
 #define FIELD_MAX (1 << 24)
-
-size_t conv_x_elems(const conv_problem *p)
-{
-    return (size_t)p->n * p->ic * p->ih * p->iw;
-}
-size_t conv_w_elems(const conv_problem *p)
-{
-    return (size_t)p->oc * (p->ic / p->g) * p->kh * p->kw;
-}
-size_t conv_y_elems(const conv_problem *p)
-{
-    return (size_t)p->n * p->oc * p->oh * p->ow;
-}
-
-int conv_tensor_dims(const conv_problem *p, conv_tensor t, size_t dims[4])
-{
-    const size_t table[][4] = {
-        [CONV_X] = {p->n, p->ic, p->ih, p->iw},
-        [CONV_W] = {p->oc, p->ic / p->g, p->kh, p->kw},
-        [CONV_B] = {p->oc},
-        [CONV_Y] = {p->n, p->oc, p->oh, p->ow},
-    };
-    if (t == CONV_B) {
-        dims[0] = table[t][0];
-        return 1;
-    }
-    int k = 0;
-    for (int i = 0; i < 4; i++)
-        if (i != 2 || !p->is_1d) dims[k++] = table[t][i];
-    return k;
-}
 
 /* a*b*c*d in uint64 with overflow detection. */
 static bool mul4(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t *out)
@@ -171,157 +140,190 @@ conv_status conv_problem_check(const conv_problem *p, size_t mem_cap, char *err,
     return CONV_OK;
 }
 
-conv_status conv_desc_parse(const char *s, size_t mem_cap, conv_problem *p,
+/* The fields of a descriptor as written. */
+typedef struct written {
+    long long raw[F_COUNT];
+    bool have[F_COUNT];
+    char name[sizeof((conv_problem *)0)->name];
+} written;
+
+/* The n"name" at *c; advances *c past it. */
+static conv_status lex_name(const char *s, const char **c, written *wr,
                             char *err, size_t len)
 {
-    long long raw[F_COUNT];
-    bool have[F_COUNT] = {false};
-    char name[sizeof p->name] = "";
-    const char *c = s;
+    const char *end = strchr(*c + 2, '"');
+    if (!end)
+        return conv_why(err, len, CONV_INVALID,
+                        "n: name has no closing quote in '%s'", s);
+    size_t nl = (size_t)(end - (*c + 2));
+    if (nl >= sizeof wr->name)
+        return conv_why(err, len, CONV_INVALID,
+                        "n: name longer than %zu characters",
+                        sizeof wr->name - 1);
+    memcpy(wr->name, *c + 2, nl);
+    wr->name[nl] = 0;
+    *c = end + 1;
+    return CONV_OK;
+}
 
-    while (*c) {
-        if (*c == '_') {
-            c++;
-            continue;
-        }
-        if (c[0] == 'n' && c[1] == '"') {
-            const char *end = strchr(c + 2, '"');
-            if (!end)
-                return conv_why(err, len, CONV_INVALID,
-                                "n: name has no closing quote in '%s'", s);
-            size_t nl = (size_t)(end - (c + 2));
-            if (nl >= sizeof name)
-                return conv_why(err, len, CONV_INVALID,
-                                "n: name longer than %zu characters",
-                                sizeof name - 1);
-            memcpy(name, c + 2, nl);
-            name[nl] = 0;
-            c = end + 1;
-            continue;
-        }
-        char key[8];
-        size_t kl = 0;
-        while (islower((unsigned char)*c) && kl < sizeof key - 1)
-            key[kl++] = *c++;
-        key[kl] = 0;
-        if (kl == 0)
+/* One key and its number at *c; advances *c past them. */
+static conv_status lex_field(const char *s, const char **c, written *wr,
+                             char *err, size_t len)
+{
+    char key[8];
+    size_t kl = 0;
+    while (islower((unsigned char)**c) && kl < sizeof key - 1)
+        key[kl++] = *(*c)++;
+    key[kl] = 0;
+    if (kl == 0)
+        return conv_why(err, len, CONV_INVALID,
+                        "unexpected character '%c' at offset %td in '%s'", **c,
+                        *c - s, s);
+    int f = 0;
+    while (f < F_COUNT && strcmp(fields[f].key, key) != 0) f++;
+    if (f == F_COUNT)
+        return conv_why(err, len, CONV_INVALID, "unknown field '%s' in '%s'",
+                        key, s);
+    if (wr->have[f])
+        return conv_why(err, len, CONV_INVALID, "%s: field given twice in '%s'",
+                        key, s);
+    if (**c == '-')
+        return conv_why(err, len, CONV_INVALID, "%s: negative value in '%s'",
+                        key, s);
+    if (!isdigit((unsigned char)**c))
+        return conv_why(err, len, CONV_INVALID, "%s: expected a number in '%s'",
+                        key, s);
+    long long v = 0;
+    while (isdigit((unsigned char)**c)) {
+        v = v * 10 + (*(*c)++ - '0');
+        if (v > FIELD_MAX)
             return conv_why(err, len, CONV_INVALID,
-                            "unexpected character '%c' at offset %td in '%s'",
-                            *c, c - s, s);
-        int f = 0;
-        while (f < F_COUNT && strcmp(fields[f].key, key) != 0) f++;
-        if (f == F_COUNT)
-            return conv_why(err, len, CONV_INVALID,
-                            "unknown field '%s' in '%s'", key, s);
-        if (have[f])
-            return conv_why(err, len, CONV_INVALID,
-                            "%s: field given twice in '%s'", key, s);
-        if (*c == '-')
-            return conv_why(err, len, CONV_INVALID,
-                            "%s: negative value in '%s'", key, s);
-        if (!isdigit((unsigned char)*c))
-            return conv_why(err, len, CONV_INVALID,
-                            "%s: expected a number in '%s'", key, s);
-        long long v = 0;
-        while (isdigit((unsigned char)*c)) {
-            v = v * 10 + (*c++ - '0');
-            if (v > FIELD_MAX)
-                return conv_why(err, len, CONV_INVALID,
-                                "%s: value is over %d in '%s'", key, FIELD_MAX,
-                                s);
-        }
-        if (v < fields[f].min)
-            return conv_why(err, len, CONV_INVALID,
-                            "%s: value %lld must be >= %d in '%s'", key, v,
-                            fields[f].min, s);
-        raw[f] = v;
-        have[f] = true;
+                            "%s: value is over %d in '%s'", key, FIELD_MAX, s);
     }
+    if (v < fields[f].min)
+        return conv_why(err, len, CONV_INVALID,
+                        "%s: value %lld must be >= %d in '%s'", key, v,
+                        fields[f].min, s);
+    wr->raw[f] = v;
+    wr->have[f] = true;
+    return CONV_OK;
+}
 
+static conv_status lex(const char *s, written *wr, char *err, size_t len)
+{
+    conv_status st;
+    for (const char *c = s; *c;) {
+        if (*c == '_')
+            c++;
+        else if (c[0] == 'n' && c[1] == '"') {
+            if ((st = lex_name(s, &c, wr, err, len))) return st;
+        } else if ((st = lex_field(s, &c, wr, err, len)))
+            return st;
+    }
+    return CONV_OK;
+}
+
+/* The fields a problem needs, the 1D case and w copied from h; *is_1d. */
+static conv_status complete(written *wr, bool *is_1d, char *err, size_t len)
+{
     for (int f = F_ID; f <= F_DD; f++)
-        if (have[f])
+        if (wr->have[f])
             return conv_why(err, len, CONV_UNSUPPORTED,
                             "3D problems (field %s) are not supported",
                             fields[f].key);
-    if (!have[F_IC]) return conv_why(err, len, CONV_INVALID, "ic: missing");
-    if (!have[F_OC]) return conv_why(err, len, CONV_INVALID, "oc: missing");
-
+    if (!wr->have[F_IC]) return conv_why(err, len, CONV_INVALID, "ic: missing");
+    if (!wr->have[F_OC]) return conv_why(err, len, CONV_INVALID, "oc: missing");
     bool any_h = false, any_w = false;
     for (int i = 0; i < NPAIRS; i++) {
-        any_h |= have[hw_pairs[i][0]];
-        any_w |= have[hw_pairs[i][1]];
+        any_h |= wr->have[hw_pairs[i][0]];
+        any_w |= wr->have[hw_pairs[i][1]];
     }
-    const bool is_1d = !any_h && any_w;
+    *is_1d = !any_h && any_w;
     for (int i = 0; i < NPAIRS; i++) {
         int h = hw_pairs[i][0], w = hw_pairs[i][1];
-        if (is_1d) {
+        if (*is_1d) {
             /* The trivial height: one row, one tap, dense, unpadded. */
-            raw[h] = (h == F_PH || h == F_DH) ? 0 : 1;
-            have[h] = (h != F_OH && h != F_PH);
-        } else if (!any_w && have[h]) {
+            wr->raw[h] = (h == F_PH || h == F_DH) ? 0 : 1;
+            wr->have[h] = (h != F_OH && h != F_PH);
+        } else if (!any_w && wr->have[h]) {
             /* No w field at all: a square problem, w copies h. Otherwise
              * each axis stands alone, as in benchdnn. */
-            raw[w] = raw[h];
-            have[w] = true;
+            wr->raw[w] = wr->raw[h];
+            wr->have[w] = true;
         }
     }
-    if (!have[F_IH] || !have[F_IW])
+    if (!wr->have[F_IH] || !wr->have[F_IW])
         return conv_why(err, len, CONV_INVALID, "ih/iw: input size missing");
-    if (!have[F_KH] || !have[F_KW])
+    if (!wr->have[F_KH] || !wr->have[F_KW])
         return conv_why(err, len, CONV_INVALID, "kh/kw: kernel size missing");
+    return CONV_OK;
+}
 
-    p->g = have[F_G] ? (int)raw[F_G] : 1;
-    p->n = have[F_MB] ? (int)raw[F_MB] : 2;
-    p->ic = (int)raw[F_IC];
-    p->oc = (int)raw[F_OC];
+/* One axis (0 height, 1 width): (i, o, k, s, p, d) -> (in, out, kernel,
+ * stride, pad-before, pad-after, dilation factor) of p. */
+static conv_status resolve_axis(const written *wr, int axis, conv_problem *p,
+                                char *err, size_t len)
+{
+    const long long *raw = wr->raw;
+    const bool *have = wr->have;
+    const int fi = axis ? F_IW : F_IH, fo = axis ? F_OW : F_OH,
+              fk = axis ? F_KW : F_KH, fs = axis ? F_SW : F_SH,
+              fp = axis ? F_PW : F_PH, fd = axis ? F_DW : F_DH;
+    const char *ax = axis ? "w" : "h";
+    long long in = raw[fi], k = raw[fk];
+    long long st = have[fs] ? raw[fs] : 1;
+    long long d = (have[fd] ? raw[fd] : 0) + 1;
+    long long ext = (k - 1) * d + 1, pa, pb, out;
+    if (!have[fo]) {
+        pa = pb = have[fp] ? raw[fp] : 0;
+        if (in + pa + pb < ext)
+            return conv_why(err, len, CONV_INVALID,
+                            "k%s: kernel extent %lld exceeds the padded "
+                            "input %lld",
+                            ax, ext, in + pa + pb);
+        out = (in + pa + pb - ext) / st + 1;
+    } else {
+        out = raw[fo];
+        long long span = (out - 1) * st - in + ext; /* pa + pb needed */
+        pa = have[fp] ? raw[fp] : span / 2;
+        if (pa < 0) pa = 0;
+        pb = span - pa;
+        if (pb < 0 && pb >= -(st - 1)) pb = 0;
+        if (pb < 0)
+            return conv_why(err, len, CONV_INVALID,
+                            "o%s: %lld is inconsistent with i%s=%lld, "
+                            "k%s=%lld, s%s=%lld, p%s=%lld, d%s=%lld",
+                            ax, out, ax, in, ax, k, ax, st, ax, pa, ax, d - 1);
+    }
+    if (pb > FIELD_MAX)
+        return conv_why(err, len, CONV_INVALID,
+                        "o%s: implies padding %lld over %d", ax, pb, FIELD_MAX);
+    int *dst[] = {axis ? &p->iw : &p->ih, axis ? &p->ow : &p->oh,
+                  axis ? &p->kw : &p->kh, axis ? &p->sw : &p->sh,
+                  axis ? &p->pl : &p->pt, axis ? &p->pr : &p->pb,
+                  axis ? &p->dw : &p->dh};
+    long long src[] = {in, out, k, st, pa, pb, d};
+    for (int i = 0; i < 7; i++) *dst[i] = (int)src[i];
+    return CONV_OK;
+}
+
+conv_status conv_desc_parse(const char *s, size_t mem_cap, conv_problem *p,
+                            char *err, size_t len)
+{
+    written wr = {.name = ""};
+    bool is_1d = false;
+    conv_status st;
+    if ((st = lex(s, &wr, err, len)) || (st = complete(&wr, &is_1d, err, len)))
+        return st;
+    p->g = wr.have[F_G] ? (int)wr.raw[F_G] : 1;
+    p->n = wr.have[F_MB] ? (int)wr.raw[F_MB] : 2;
+    p->ic = (int)wr.raw[F_IC];
+    p->oc = (int)wr.raw[F_OC];
     p->bias = false;
     p->is_1d = is_1d;
-    snprintf(p->name, sizeof p->name, "%s", name);
-
-    /* Height then width: (i, o, k, s, p, d) -> (in, out, kernel, stride,
-     * pad-before, pad-after, dilation factor). */
-    for (int axis = 0; axis < 2; axis++) {
-        const int fi = axis ? F_IW : F_IH, fo = axis ? F_OW : F_OH,
-                  fk = axis ? F_KW : F_KH, fs = axis ? F_SW : F_SH,
-                  fp = axis ? F_PW : F_PH, fd = axis ? F_DW : F_DH;
-        const char *ax = axis ? "w" : "h";
-        long long in = raw[fi], k = raw[fk];
-        long long st = have[fs] ? raw[fs] : 1;
-        long long d = (have[fd] ? raw[fd] : 0) + 1;
-        long long ext = (k - 1) * d + 1, pa, pb, out;
-        if (!have[fo]) {
-            pa = pb = have[fp] ? raw[fp] : 0;
-            if (in + pa + pb < ext)
-                return conv_why(err, len, CONV_INVALID,
-                                "k%s: kernel extent %lld exceeds the padded "
-                                "input %lld",
-                                ax, ext, in + pa + pb);
-            out = (in + pa + pb - ext) / st + 1;
-        } else {
-            out = raw[fo];
-            long long span = (out - 1) * st - in + ext; /* pa + pb needed */
-            pa = have[fp] ? raw[fp] : span / 2;
-            if (pa < 0) pa = 0;
-            pb = span - pa;
-            if (pb < 0 && pb >= -(st - 1)) pb = 0;
-            if (pb < 0)
-                return conv_why(err, len, CONV_INVALID,
-                                "o%s: %lld is inconsistent with i%s=%lld, "
-                                "k%s=%lld, s%s=%lld, p%s=%lld, d%s=%lld",
-                                ax, out, ax, in, ax, k, ax, st, ax, pa, ax,
-                                d - 1);
-        }
-        if (pb > FIELD_MAX)
-            return conv_why(err, len, CONV_INVALID,
-                            "o%s: implies padding %lld over %d", ax, pb,
-                            FIELD_MAX);
-        int *dst[] = {axis ? &p->iw : &p->ih, axis ? &p->ow : &p->oh,
-                      axis ? &p->kw : &p->kh, axis ? &p->sw : &p->sh,
-                      axis ? &p->pl : &p->pt, axis ? &p->pr : &p->pb,
-                      axis ? &p->dw : &p->dh};
-        long long src[] = {in, out, k, st, pa, pb, d};
-        for (int i = 0; i < 7; i++) *dst[i] = (int)src[i];
-    }
+    snprintf(p->name, sizeof p->name, "%s", wr.name);
+    for (int axis = 0; axis < 2; axis++)
+        if ((st = resolve_axis(&wr, axis, p, err, len))) return st;
     return conv_problem_check(p, mem_cap, err, len);
 }
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "out/out.h"
 
 #define MAX_HEADER (1 << 16)
 

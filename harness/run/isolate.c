@@ -1,5 +1,5 @@
-/* Isolated rows (DESIGN §12): a row run in a child process, so that a crash
- * or a hang costs that row, not the run.
+/* Isolated rows (docs/design.md §12): a row run in a child process, so that a
+ * crash or a hang costs that row, not the run.
  *
  * The children are not forked from the harness itself: a child of a
  * process that has run an OpenMP parallel region hangs at its own first one
@@ -8,7 +8,7 @@
  * reference, built-in algorithms). conv_isolate_start forks a server before
  * any of that; the server never runs OpenMP and forks one worker per row.
  * The worker makes its own tensors and reference (deterministic in seed and
- * problem, so the same as the harness's), runs conv_run_row and writes the
+ * problem, so the same as the harness's), runs conv_row_run and writes the
  * row, a plain struct, to a pipe. The harness waits for the row or the
  * worker's end with a deadline; past it the worker is killed. OpenBLAS's
  * own threads are safe across fork (it shuts them down in an atfork
@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "run/run.h"
 
 #define DEFAULT_TIMEOUT_S 60.0
 
@@ -35,13 +35,13 @@ typedef struct request {
     conv_ctx ctx;
     conv_row r;
     bool timed;
+    conv_dir dir;
     conv_fill fill; /* the caller's, which may differ from the server's */
     int threads;
 } request;
 
 typedef struct reply {
-    conv_row r;
-    char status[16]; /* r.status points into the worker's memory */
+    conv_row r; /* r.algo points into the worker's memory: not read */
 } reply;
 /* One write of at most PIPE_BUF bytes is atomic: a killed worker leaves a
  * whole reply or none. */
@@ -99,15 +99,15 @@ static void worker(const conv_opts *so, request *q, int res_fd)
     m.r = q->r;
     conv_data d = {0};
     if (conv_timing_init(o) != CONV_OK) {
-        m.r.status = "ERROR";
+        m.r.status = CONV_ROW_ERROR;
         snprintf(m.r.reason, sizeof m.r.reason, "--cold-cache: out of memory");
-    } else if (conv_data_alloc(&d, &q->p, o->fill, o->seed) != CONV_OK) {
-        m.r.status = "ERROR";
+    } else if (conv_data_alloc(&d, &q->p, q->dir, o->fill, o->seed) !=
+               CONV_OK) {
+        m.r.status = CONV_ROW_ERROR;
         snprintf(m.r.reason, sizeof m.r.reason, "out of memory for tensors");
     } else {
-        conv_run_row(o, q->timed, q->a, &d, &q->ctx, &m.r);
+        conv_row_run(o, q->timed, q->a, &d, &q->ctx, &m.r);
     }
-    snprintf(m.status, sizeof m.status, "%s", m.r.status);
     /* _exit: the harness's stdio buffers and atexit work are not ours. */
     _exit(write_full(res_fd, &m, sizeof m) ? 0 : 3);
 }
@@ -185,15 +185,41 @@ static size_t drain(reply *m, size_t got)
 
 static void error_row(conv_row *r, const char *fmt, const char *s, double x)
 {
-    r->status = "ERROR";
+    r->status = CONV_ROW_ERROR;
     snprintf(r->reason, sizeof r->reason, fmt, s, x);
 }
 
-void conv_run_row_isolated(const conv_opts *o, bool timed, const conv_algo *a,
+/* Waits for worker w's reply in m (*got bytes of it) and its end
+ * (*status, -1 unknown), killing it past limit seconds: true then. */
+static bool await_worker(pid_t w, double limit, reply *m, size_t *got,
+                         int *status)
+{
+    const double deadline = conv_now_ms() + limit * 1e3;
+    bool timed_out = false;
+    for (;;) {
+        struct pollfd pf[2] = {{from_worker, POLLIN, 0},
+                               {from_server, POLLIN, 0}};
+        const double left = deadline - conv_now_ms();
+        const int n = left > 0 ? poll(pf, 2, (int)ceil(left)) : 0;
+        if (n < 0 && errno == EINTR) continue;
+        if (pf[0].revents) *got = drain(m, *got);
+        if (pf[1].revents) break; /* the worker has ended */
+        if (n == 0 && conv_now_ms() >= deadline) {
+            kill(w, SIGKILL);
+            timed_out = true;
+            break;
+        }
+    }
+    if (!read_full(from_server, status, sizeof *status)) *status = -1;
+    *got = drain(m, *got); /* written just before the worker ended */
+    return timed_out;
+}
+
+void conv_row_run_isolated(const conv_opts *o, bool timed, const conv_algo *a,
                            conv_data *d, const conv_ctx *ctx, conv_row *r)
 {
     if (!row_isolated(o, a)) {
-        conv_run_row(o, timed, a, d, ctx, r);
+        conv_row_run(o, timed, a, d, ctx, r);
         return;
     }
     snprintf(r->impl, sizeof r->impl, "%s", a->name);
@@ -209,34 +235,17 @@ void conv_run_row_isolated(const conv_opts *o, bool timed, const conv_algo *a,
     request q;
     memset(&q, 0, sizeof q);
     q.a = a, q.p = d->p, q.ctx = *ctx, q.r = *r, q.timed = timed;
-    q.fill = o->fill, q.threads = o->threads;
+    q.dir = d->dir, q.fill = d->fill, q.threads = o->threads;
     pid_t w = -1;
     if (!write_full(to_server, &q, sizeof q) ||
         !read_full(from_server, &w, sizeof w) || w < 0) {
         error_row(r, "isolation: cannot start a child process%s", "", 0);
         return;
     }
-    const double deadline = conv_now_ms() + limit * 1e3;
-    reply m;
-    size_t got = 0;
     int status = 0;
-    bool timed_out = false;
-    for (;;) {
-        struct pollfd pf[2] = {{from_worker, POLLIN, 0},
-                               {from_server, POLLIN, 0}};
-        const double left = deadline - conv_now_ms();
-        const int n = left > 0 ? poll(pf, 2, (int)ceil(left)) : 0;
-        if (n < 0 && errno == EINTR) continue;
-        if (pf[0].revents) got = drain(&m, got);
-        if (pf[1].revents) break; /* the worker has ended */
-        if (n == 0 && conv_now_ms() >= deadline) {
-            kill(w, SIGKILL);
-            timed_out = true;
-            break;
-        }
-    }
-    if (!read_full(from_server, &status, sizeof status)) status = -1;
-    got = drain(&m, got); /* written just before the worker ended */
+    size_t got = 0;
+    reply m;
+    const bool timed_out = await_worker(w, limit, &m, &got, &status);
     if (timed_out) {
         error_row(r,
                   "timed out: killed after %s%g s in an isolated child "
@@ -249,7 +258,7 @@ void conv_run_row_isolated(const conv_opts *o, bool timed, const conv_algo *a,
         char what[96];
         snprintf(what, sizeof what, "SIG%s, %s",
                  sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", strsignal(sig));
-        r->status = "ERROR";
+        r->status = CONV_ROW_ERROR;
         snprintf(r->reason, sizeof r->reason,
                  "crashed: killed by signal %d (%s) in an isolated child", sig,
                  what);
@@ -257,22 +266,19 @@ void conv_run_row_isolated(const conv_opts *o, bool timed, const conv_algo *a,
     }
     if (got != sizeof m || status == -1 || !WIFEXITED(status) ||
         WEXITSTATUS(status)) {
-        r->status = "ERROR";
+        r->status = CONV_ROW_ERROR;
         snprintf(r->reason, sizeof r->reason,
                  "isolated child exited with status %d before reporting its "
                  "row (exit() in the algorithm, or a sanitizer report above)",
                  status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         return;
     }
-    static const char *statuses[] = {"PASSED", "FAILED", "UNSUPPORTED",
-                                     "ERROR"};
+    /* The pipe carries the status enum: one outside it is a bad reply. */
+    if ((unsigned)m.r.status >= CONV_NROW_STATUSES) {
+        error_row(r, "isolated child reported an unknown status%s", "", 0);
+        return;
+    }
     const char *algo = r->algo;
     *r = m.r;
     r->algo = algo;
-    r->status = NULL;
-    for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++)
-        if (!strncmp(m.status, statuses[i], sizeof m.status))
-            r->status = statuses[i];
-    if (!r->status)
-        error_row(r, "isolated child reported an unknown status%s", "", 0);
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "problem/problem.h"
 
 static conv_status push(conv_shape_list *l, conv_shape **out)
 {

@@ -1,4 +1,4 @@
-/* convbench summary RESULTS.csv: network totals (DESIGN §11).
+/* convbench summary RESULTS.csv: network totals (docs/design.md §11).
  *
  * A network is the part of a problem's name before the first ':'; its
  * layers are the distinct descriptors (desc column) with that prefix, each
@@ -23,13 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "tools/tools.h"
 
 #define MAX_ALGOS 32
 
-enum { C_ALGO, C_NAME, C_DESC, C_STATUS, C_MEDIAN, NREQ, C_COUNT = NREQ, NCOL };
-static const char *const col_names[NCOL] = {"algo",   "name",      "desc",
-                                            "status", "median_ms", "count"};
+static const conv_col required[] = {CONV_COL_ALGO, CONV_COL_NAME, CONV_COL_DESC,
+                                    CONV_COL_STATUS, CONV_COL_MEDIAN_MS};
 
 typedef struct layer {
     const char *desc, *name;
@@ -45,10 +44,8 @@ typedef struct layer {
 
 typedef struct summary {
     const char *path;
-    char *buf;   /* the file; fields are unescaped in place */
-    char **cell; /* fields of the current row */
-    int ncell, ccap;
-    int col[NCOL];
+    conv_csv_file f;
+    int count_col; /* a "count" column, when the CSV has one, else -1 */
     const char *algos[MAX_ALGOS];
     int nalgos;
     char **nets; /* network names, first-seen order (allocated) */
@@ -70,88 +67,6 @@ static conv_status bad(char *err, size_t len, const char *fmt, ...)
     vsnprintf(err, len, fmt, ap);
     va_end(ap);
     return CONV_INVALID;
-}
-
-static conv_status read_all(summary *s, char *err, size_t len)
-{
-    FILE *f = fopen(s->path, "rb");
-    if (!f) return bad(err, len, "%s: cannot open", s->path);
-    size_t n = 0, cap = 0;
-    conv_status st = CONV_OK;
-    for (;;) {
-        if (cap - n < 65536 + 1) {
-            char *nb = realloc(s->buf, cap = cap ? 2 * cap : 1 << 20);
-            if (!nb) {
-                st = bad(err, len, "%s: out of memory", s->path);
-                break;
-            }
-            s->buf = nb;
-        }
-        size_t got = fread(s->buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (!got) break;
-    }
-    if (!st && ferror(f)) st = bad(err, len, "%s: read error", s->path);
-    fclose(f);
-    if (st) return st;
-    s->buf[n] = 0;
-    if (strlen(s->buf) != n)
-        return bad(err, len, "%s: contains NUL bytes, not a text file",
-                   s->path);
-    return CONV_OK;
-}
-
-/* Splits the next RFC 4180 record at *p into s->cell (unescaped in place);
- * *line advances over its newlines. Returns the field count, 0 at the end
- * of the file, -1 on error. */
-static int next_record(summary *s, char **p, int *line, char *err, size_t len)
-{
-    char *r = *p, *w = *p;
-    s->ncell = 0;
-    if (!*r) return 0;
-    for (;;) {
-        char *start = w;
-        if (*r == '"') {
-            int qline = *line;
-            for (r++;; r++) {
-                if (!*r) {
-                    bad(err, len, "%s:%d: quoted field never closed", s->path,
-                        qline);
-                    return -1;
-                }
-                if (*r == '"' && r[1] != '"') break;
-                if (*r == '"') r++;
-                if (*r == '\n') ++*line;
-                *w++ = *r;
-            }
-            r++;
-        } else {
-            while (*r && *r != ',' && *r != '\n' && *r != '\r' && *r != '"')
-                *w++ = *r++;
-        }
-        if (*r && *r != ',' && *r != '\n' && !(r[0] == '\r' && r[1] == '\n')) {
-            bad(err, len, "%s:%d: field %d: stray character '%c'", s->path,
-                *line, s->ncell + 1, *r);
-            return -1;
-        }
-        if (s->ncell == s->ccap) {
-            int nc = s->ccap ? 2 * s->ccap : 64;
-            char **v = realloc(s->cell, (size_t)nc * sizeof *v);
-            if (!v) {
-                bad(err, len, "%s: out of memory", s->path);
-                return -1;
-            }
-            s->cell = v, s->ccap = nc;
-        }
-        s->cell[s->ncell++] = start;
-        const char sep = *r;
-        r += sep == '\r' ? 2 : sep ? 1 : 0;
-        *w++ = 0; /* w trails r: the separator's place is free */
-        if (sep != ',') break;
-    }
-    ++*line;
-    *p = r;
-    return s->ncell;
 }
 
 static uint64_t fnv(const char *k)
@@ -219,12 +134,15 @@ static int network_of(summary *s, const char *name)
     return s->nnets++;
 }
 
-static conv_status add_row(summary *s, int line, char *err, size_t len)
+static conv_status add_row(summary *s, const conv_csv_rec *r, char *err,
+                           size_t len)
 {
-    char **f = s->cell;
-    const char *algo = f[s->col[C_ALGO]], *desc = f[s->col[C_DESC]];
-    const char *name = f[s->col[C_NAME]];
-    if (!algo[0] || !desc[0] || !f[s->col[C_STATUS]][0])
+    const int line = r->line;
+    const char *algo = conv_csv_get(&s->f, r, CONV_COL_ALGO),
+               *desc = conv_csv_get(&s->f, r, CONV_COL_DESC),
+               *name = conv_csv_get(&s->f, r, CONV_COL_NAME),
+               *status = conv_csv_get(&s->f, r, CONV_COL_STATUS);
+    if (!algo[0] || !desc[0] || !status[0])
         return bad(err, len, "%s:%d: empty algo, desc or status", s->path,
                    line);
     int a = 0;
@@ -235,8 +153,8 @@ static conv_status add_row(summary *s, int line, char *err, size_t len)
     if (a == s->nalgos) s->algos[s->nalgos++] = algo;
 
     int count;
-    if (s->col[C_COUNT] >= 0) {
-        const char *c = f[s->col[C_COUNT]];
+    if (s->count_col >= 0) {
+        const char *c = r->f[s->count_col];
         char *end;
         long v = strtol(c, &end, 10);
         if (end == c || *end || v < 1 || v > 1000000000)
@@ -270,8 +188,8 @@ static conv_status add_row(summary *s, int line, char *err, size_t len)
                    "timing per algorithm and layer",
                    s->path, line, algo, desc, l->seen_line[a]);
     l->seen_line[a] = line;
-    const char *m = f[s->col[C_MEDIAN]];
-    if (strcmp(f[s->col[C_STATUS]], "PASSED") || !m[0]) return CONV_OK;
+    const char *m = conv_csv_get(&s->f, r, CONV_COL_MEDIAN_MS);
+    if (strcmp(status, "PASSED") || !m[0]) return CONV_OK;
     char *end;
     double v = strtod(m, &end);
     if (end == m || *end || !isfinite(v) || v < 0)
@@ -287,35 +205,14 @@ static conv_status add_row(summary *s, int line, char *err, size_t len)
 
 static conv_status load(summary *s, char *err, size_t len)
 {
-    conv_status st = read_all(s, err, len);
+    conv_status st = conv_csv_read(s->path, required,
+                                   (int)(sizeof required / sizeof *required),
+                                   &s->f, err, len);
     if (st) return st;
-    char *p = s->buf;
-    int line = 1, n, ncols = 0;
-    while ((n = next_record(s, &p, &line, err, len)) == 1 && !s->cell[0][0])
-        ; /* blank lines before the header */
-    if (n < 0) return CONV_INVALID;
-    if (n == 0) return bad(err, len, "%s: empty, no header", s->path);
-    ncols = n;
-    for (int k = 0; k < NCOL; k++) {
-        s->col[k] = -1;
-        for (int j = 0; j < ncols; j++)
-            if (!strcmp(s->cell[j], col_names[k])) s->col[k] = j;
-        if (k < NREQ && s->col[k] < 0)
-            return bad(err, len,
-                       "%s:1: no column \"%s\" in the header (is this a "
-                       "convbench CSV?)",
-                       s->path, col_names[k]);
-    }
-    for (;;) {
-        const int at = line;
-        if ((n = next_record(s, &p, &line, err, len)) < 0) return CONV_INVALID;
-        if (n == 0) break;
-        if (n == 1 && !s->cell[0][0]) continue; /* a blank line */
-        if (n != ncols)
-            return bad(err, len, "%s:%d: %d fields, the header has %d", s->path,
-                       at, n, ncols);
-        if ((st = add_row(s, at, err, len))) return st;
-    }
+    /* Not a column convbench writes: a hand-made CSV may give counts. */
+    s->count_col = conv_csv_find(&s->f, "count");
+    for (int i = 0; i < s->f.nrows; i++)
+        if ((st = add_row(s, &s->f.rows[i], err, len))) return st;
     if (!s->nl) return bad(err, len, "%s: no rows", s->path);
     bool timed = false;
     for (int i = 0; i < s->nl && !timed; i++) timed = s->l[i].best >= 0;
@@ -552,8 +449,7 @@ static void summary_free(summary *s)
     for (int i = 0; i < s->nl; i++) free(s->l[i].own);
     for (int i = 0; i < s->nnets; i++) free(s->nets[i]);
     free(s->nets);
-    free(s->buf);
-    free(s->cell);
+    conv_csv_free(&s->f);
     free(s->l);
     free(s->hash);
 }
@@ -568,47 +464,64 @@ static int usage(const char *msg, const char *arg)
     return CONV_EXIT_USAGE;
 }
 
-int conv_summary_main(int argc, char **argv)
+typedef struct args {
+    const char *csv, *choice;
+    bool per_layer;
+    char **sets; /* --networks, nsets of them */
+    int nsets;
+} args;
+
+/* An exit code: 0, or CONV_EXIT_USAGE after the message. */
+static int parse_args(int argc, char **argv, args *a)
 {
-    const char *csv = NULL, *choice = NULL;
-    bool per_layer = false;
-    char **sets = calloc((size_t)argc, sizeof *sets);
-    int nsets = 0;
-    if (!sets) return usage("out of memory", "");
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--per-layer")) {
-            per_layer = true;
+            a->per_layer = true;
         } else if (!strcmp(argv[i], "--networks")) {
-            if (++i == argc) {
-                free(sets);
+            if (++i == argc)
                 return usage("--networks needs a set or shape file", "");
-            }
-            sets[nsets++] = argv[i];
+            a->sets[a->nsets++] = argv[i];
         } else if (!strcmp(argv[i], "--choice-out")) {
-            if (++i == argc) {
-                free(sets);
-                return usage("--choice-out needs a file", "");
-            }
-            choice = argv[i];
-        } else if ((argv[i][0] == '-' && argv[i][1]) || csv) {
-            int rc = usage(csv && argv[i][0] != '-' ? "more than one CSV: "
-                                                    : "unknown option ",
-                           argv[i]);
-            free(sets);
-            return rc;
+            if (++i == argc) return usage("--choice-out needs a file", "");
+            a->choice = argv[i];
+        } else if ((argv[i][0] == '-' && argv[i][1]) || a->csv) {
+            return usage(a->csv && argv[i][0] != '-' ? "more than one CSV: "
+                                                     : "unknown option ",
+                         argv[i]);
         } else {
-            csv = argv[i];
+            a->csv = argv[i];
         }
     }
-    if (!csv) {
-        free(sets);
-        return usage("give a results CSV", "");
+    return a->csv ? 0 : usage("give a results CSV", "");
+}
+
+static void print_all(const summary *s, const args *a)
+{
+    for (int k = 0; k < s->nnets; k++) {
+        if (k) printf("\n");
+        print_network(s, k, a->per_layer);
     }
-    summary s = {.path = csv};
+    if (s->no_net)
+        printf("\n%d problem(s) without a NETWORK: prefix in the name left "
+               "out\n",
+               s->no_net);
+    if (s->not_in_csv)
+        printf("\n%d layer(s) of the networks have no row in %s\n",
+               s->not_in_csv, a->csv);
+}
+
+int conv_summary_main(int argc, char **argv)
+{
+    args a = {.sets = calloc((size_t)argc, sizeof(char *))};
+    summary s = {0};
     char err[1024];
-    int rc = CONV_EXIT_USAGE;
+    int rc = CONV_EXIT_USAGE, missing = 0;
+    if (!a.sets) return usage("out of memory", "");
+    if ((rc = parse_args(argc, argv, &a))) goto cleanup;
+    rc = CONV_EXIT_USAGE;
+    s.path = a.csv;
     if (load(&s, err, sizeof err) ||
-        (nsets && use_networks(&s, sets, nsets, err, sizeof err))) {
+        (a.nsets && use_networks(&s, a.sets, a.nsets, err, sizeof err))) {
         fprintf(stderr, "convbench summary: %s\n", err);
         goto cleanup;
     }
@@ -616,31 +529,20 @@ int conv_summary_main(int argc, char **argv)
         fprintf(stderr,
                 "convbench summary: %s: no problem is named NETWORK:LAYER, "
                 "so there is no network to total\n",
-                nsets ? "--networks" : csv);
+                a.nsets ? "--networks" : a.csv);
         goto cleanup;
     }
-    for (int k = 0; k < s.nnets; k++) {
-        if (k) printf("\n");
-        print_network(&s, k, per_layer);
-    }
-    if (s.no_net)
-        printf("\n%d problem(s) without a NETWORK: prefix in the name left "
-               "out\n",
-               s.no_net);
-    if (s.not_in_csv)
-        printf("\n%d layer(s) of the networks have no row in %s\n",
-               s.not_in_csv, csv);
-    int missing = 0;
-    if (choice && write_choice(&s, choice, &missing, err, sizeof err)) {
+    print_all(&s, &a);
+    if (a.choice && write_choice(&s, a.choice, &missing, err, sizeof err)) {
         fprintf(stderr, "convbench summary: %s\n", err);
         goto cleanup;
     }
-    if (choice)
+    if (a.choice)
         printf("wrote %s: %d layers (%d without a verified timing left out)\n",
-               choice, s.nl - missing, missing);
+               a.choice, s.nl - missing, missing);
     rc = CONV_EXIT_OK;
 cleanup:
     summary_free(&s);
-    free(sets);
+    free(a.sets);
     return rc;
 }

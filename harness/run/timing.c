@@ -1,5 +1,5 @@
-/* The timing stage (DESIGN §6): one warm-up, then timed runs; min, median,
- * mean, stddev.
+/* The timing rule (docs/design.md §6): one warm-up, then timed runs; min,
+ * median, mean, stddev.
  *
  * Two stopping rules. Fixed (--ci 0): until both --min-ms and --min-reps
  * are met. Adaptive (--ci F, the default F = 0.02): after --min-reps runs
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "run/run.h"
 
 #define MAX_REPS 100000
 #define FIXED_MIN_MS 200.0   /* --min-ms of the fixed loop when not given */
@@ -27,7 +27,7 @@ static int cmp_double(const void *a, const void *b)
 
 static volatile unsigned char *cold_buf;
 #define COLD_BYTES ((size_t)64 << 20)
-static void evict_caches(void)
+void conv_evict_caches(void)
 {
     for (size_t i = 0; i < COLD_BYTES; i += 64) cold_buf[i]++;
 }
@@ -77,50 +77,52 @@ static conv_status grow(conv_data *d, int need)
     return CONV_OK;
 }
 
-conv_status conv_time_runs(const conv_opts *o, const conv_algo *a,
-                           conv_plan *pl, conv_data *d, conv_row *r)
+conv_status conv_timer_start(conv_timer *tm, const conv_opts *o, conv_data *d)
 {
     const bool adaptive = o->ci > 0;
-    const double min_ms =
-        o->min_ms >= 0 ? o->min_ms : (adaptive ? 0 : FIXED_MIN_MS);
-    const double max_ms = o->max_ms > 0 ? o->max_ms : DEFAULT_MAX_MS;
-    conv_status st = a->execute(pl, d->x, d->y); /* warm-up */
-    if (st) return st;
-    int reps = 0, check = 0; /* next rep count to test the interval at */
-    double total = 0, ci = NAN;
-    for (;;) {
-        if ((st = grow(d, reps + 1)) != CONV_OK) return st;
-        if (o->cold_cache) evict_caches();
-        double t0 = conv_now_ms();
-        st = a->execute(pl, d->x, d->y);
-        double t = conv_now_ms() - t0;
-        if (st) return st;
-        d->times[reps++] = t;
-        total += t;
-        if (reps >= MAX_REPS) break;
-        if (reps < o->min_reps || total < min_ms) continue;
-        if (!adaptive || total >= max_ms) break;
-        /* Sorting is O(n log n): test every run at first, then every ~6%
-         * more runs, which keeps the cost linear in n overall. */
-        if (reps < check) continue;
-        double *s = d->times + d->times_cap;
-        memcpy(s, d->times, (size_t)reps * sizeof *s);
-        qsort(s, (size_t)reps, sizeof *s, cmp_double);
-        ci = conv_median_ci(s, reps);
-        if (ci <= o->ci) break;
-        check = reps + 1 + reps / 16;
-    }
-    r->median_ms = conv_sort_median(d->times, reps);
-    double mean = total / reps, var = 0;
-    for (int i = 0; i < reps; i++)
-        var += (d->times[i] - mean) * (d->times[i] - mean);
+    *tm = (conv_timer){
+        .o = o,
+        .d = d,
+        .min_ms = o->min_ms >= 0 ? o->min_ms : (adaptive ? 0 : FIXED_MIN_MS),
+        .max_ms = o->max_ms > 0 ? o->max_ms : DEFAULT_MAX_MS,
+    };
+    return grow(d, 1);
+}
+
+bool conv_timer_add(conv_timer *tm, double t, conv_status *st)
+{
+    const conv_opts *o = tm->o;
+    conv_data *d = tm->d;
+    d->times[tm->reps++] = t;
+    tm->total += t;
+    if ((*st = grow(d, tm->reps + 1)) != CONV_OK) return false;
+    if (tm->reps >= MAX_REPS) return false;
+    if (tm->reps < o->min_reps || tm->total < tm->min_ms) return true;
+    if (!(o->ci > 0) || tm->total >= tm->max_ms) return false;
+    /* Sorting is O(n log n): test every run at first, then every ~6%
+     * more runs, which keeps the cost linear in n overall. */
+    if (tm->reps < tm->check) return true;
+    double *s = d->times + d->times_cap;
+    memcpy(s, d->times, (size_t)tm->reps * sizeof *s);
+    qsort(s, (size_t)tm->reps, sizeof *s, cmp_double);
+    if (conv_median_ci(s, tm->reps) <= o->ci) return false;
+    tm->check = tm->reps + 1 + tm->reps / 16;
+    return true;
+}
+
+void conv_timer_finish(const conv_timer *tm, conv_row *r)
+{
+    double *times = tm->d->times;
+    const int reps = tm->reps;
+    r->median_ms = conv_sort_median(times, reps);
+    double mean = tm->total / reps, var = 0;
+    for (int i = 0; i < reps; i++) var += (times[i] - mean) * (times[i] - mean);
     r->reps = reps;
-    r->min_ms = d->times[0];
+    r->min_ms = times[0];
     r->mean_ms = mean;
     r->stddev_ms = reps > 1 ? sqrt(var / (reps - 1)) : 0;
-    r->median_ci = conv_median_ci(d->times, reps);
-    r->gflops = (double)conv_flops(&d->p) / (r->median_ms * 1e6);
-    return CONV_OK;
+    r->median_ci = conv_median_ci(times, reps);
+    r->gflops = (double)conv_flops(&tm->d->p) / (r->median_ms * 1e6);
 }
 
 conv_status conv_timing_init(const conv_opts *o)

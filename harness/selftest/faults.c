@@ -1,4 +1,4 @@
-/* The fault catalogue (DESIGN §10): deliberately wrong algorithms that
+/* The fault catalogue (docs/design.md §10): deliberately wrong algorithms that
  * `convbench selftest` must see caught. All are one correct base, a direct
  * convolution over 2x2 output tiles written for the catalogue (it shares
  * nothing with reference/ or algorithms/), with one piece replaced: a plan
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "selftest/selftest.h"
 
 /* ---- the base: direct convolution, 2x2 output tiles, static split ---- */
 
@@ -237,6 +237,9 @@ FAULT_EXEC(past_end, y[ye] = y[ye - 1])
 FAULT_EXEC(before_start, y[-1] = y[0])
 /* Input used as scratch: const cast away, x[0] bumped. */
 FAULT_EXEC(writes_x, ((float *)x)[0] += 1.0f)
+/* The caller's weights written by plan() after it took its copy: the
+ * output stays right, only the checksum of every input sees it. */
+FAULT_PLAN(writes_w, ((float *)w)[0] += 1.0f)
 
 static size_t ws_half(const conv_plan *pl)
 {
@@ -335,7 +338,10 @@ const conv_fault conv_faults[] = {
      {{"1d", I, 2, "guard before y"}}},
     {"modifies its (const) input",
      {BASE_ALGO("input_modified"), .execute = writes_x_exec},
-     {{"1d", I, 2, "input modified"}}},
+     {{"1d", I, 2, "input modified: x"}}},
+    {"plan() modifies its (const) weights",
+     {BASE_ALGO("weights_modified"), .plan = writes_w_plan},
+     {{"groups", I, 2, "input modified: w"}}},
     {"work split rounds down: wrong only with more than one thread",
      {BASE_ALGO("multithread_only"), .plan = threads_plan},
      {{"1d", I, 2, "NaN"}, {"1d", I, 1, NULL}}},

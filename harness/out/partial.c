@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "out/out.h"
 
 static struct {
     char tmp[4200];                 /* the CSV being written */

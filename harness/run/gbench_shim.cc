@@ -14,29 +14,11 @@
 #include <vector>
 
 extern "C" {
-#include "conv.h"
-#include "harness.h"
+#include "run/run.h"
 }
 
 namespace
 {
-
-const char *status_name(conv_status st)
-{
-    switch (st) {
-    case CONV_OK:
-        return "OK";
-    case CONV_INVALID:
-        return "INVALID";
-    case CONV_UNSUPPORTED:
-        return "UNSUPPORTED";
-    case CONV_NOMEM:
-        return "NOMEM";
-    case CONV_BACKEND:
-        return "BACKEND";
-    }
-    return "ERROR";
-}
 
 struct Job {
     const conv_algo *algo;
@@ -72,8 +54,9 @@ class Runner
     conv_fill fill_;
     unsigned long long seed_;
     int cur_ = -1; /* the job whose tensors and plan are live */
-    std::vector<float> x_, w_, b_, y_;
-    conv_plan *plan_ = nullptr;
+    std::vector<float> t_[CONV_MAX_TENSORS]; /* by role, conv_dirs[FWD] */
+    conv_bound bound_ = {};
+    bool planned_ = false;
     conv_status st_ = CONV_OK;
     std::string why_;
     double plan_ms_ = 0;
@@ -81,16 +64,14 @@ class Runner
 
 void Runner::release()
 {
-    if (plan_) jobs[cur_].algo->destroy(plan_);
-    plan_ = nullptr;
+    if (planned_) conv_bound_destroy(&bound_);
+    planned_ = false;
     cur_ = -1;
     /* swap with empties: clear() would keep the capacity */
-    std::vector<float>().swap(x_);
-    std::vector<float>().swap(w_);
-    std::vector<float>().swap(b_);
-    std::vector<float>().swap(y_);
+    for (auto &t : t_) std::vector<float>().swap(t);
 }
 
+/* The tensors of the forward direction by role, inputs filled. */
 void Runner::prepare(int id)
 {
     if (id == cur_) return;
@@ -98,6 +79,7 @@ void Runner::prepare(int id)
     cur_ = id;
     const Job &j = jobs[id];
     const conv_problem *p = &j.shape->p;
+    const conv_dir dir = CONV_DIR_FWD;
     char why[256] = "";
     why_.clear();
     if (j.shape->st != CONV_OK) {
@@ -110,36 +92,35 @@ void Runner::prepare(int id)
         why_ = why;
         return;
     }
+    float *t[CONV_MAX_TENSORS] = {};
     try {
-        x_.assign(conv_x_elems(p), 0.0f);
-        w_.assign(conv_w_elems(p), 0.0f);
-        b_.assign(p->bias ? (size_t)p->oc : 0, 0.0f);
-        y_.assign(conv_y_elems(p), NAN);
+        for (int k = 0; k < conv_dirs[dir].ntensors; k++) {
+            if (!conv_role_present(p, dir, k)) continue;
+            const conv_role &r = conv_dirs[dir].t[k];
+            t_[k].assign(conv_tensor_elems(p, r.shape), r.output ? NAN : 0.0f);
+            t[k] = t_[k].data();
+        }
     } catch (const std::bad_alloc &) {
         st_ = CONV_NOMEM;
         why_ = "cannot allocate the problem's tensors";
         return;
     }
-    float *b = p->bias ? b_.data() : nullptr;
-    conv_fill_tensors(p, fill_, seed_, x_.data(), w_.data(), b);
+    conv_fill_inputs(p, dir, fill_, seed_, t);
     conv_ctx c = ctx_;
     c.why = why;
     c.why_len = sizeof why;
-    conv_plan *pl = nullptr;
     double t0 = conv_now_ms();
-    st_ = j.algo->plan(p, w_.data(), b, &c, &pl);
+    st_ = conv_bound_plan(&bound_, j.algo, dir, p, t, &c);
     plan_ms_ = conv_now_ms() - t0;
-    if (st_ != CONV_OK) {
+    planned_ = true; /* destroy is NULL-safe: a failed plan() cleans up */
+    if (st_ != CONV_OK)
         why_ = std::string("plan: ") + (why[0] ? why : "no reason given");
-        return; /* a failed plan() cleans up after itself */
-    }
-    plan_ = pl;
 }
 
 void Runner::fail(benchmark::State &state, conv_status st, const char *what,
                   const std::string &why)
 {
-    std::string msg = std::string(status_name(st)) + ": ";
+    std::string msg = std::string(conv_status_name(st)) + ": ";
     if (what) msg += std::string(what) + ": ";
     msg += why;
     state.SkipWithError(msg.c_str());
@@ -155,22 +136,20 @@ void Runner::run(benchmark::State &state, int id)
     }
     const conv_algo *a = jobs[id].algo;
     const conv_problem *p = &jobs[id].shape->p;
-    conv_status st = CONV_OK;
-    if (a->load_input && (st = a->load_input(plan_, x_.data())) != CONV_OK) {
-        fail(state, st, "load_input", "failed");
+    /* One whole run first (load_input, execute, store_output), so that
+     * the loop times execute() alone, as the harness's timing does. */
+    const char *step;
+    conv_status st = conv_bound_run(&bound_, &step);
+    if (st != CONV_OK) {
+        fail(state, st, step, "failed");
         return;
     }
     for (auto _ : state) {
-        st = a->execute(plan_, x_.data(), y_.data());
+        st = conv_bound_execute(&bound_);
         if (st != CONV_OK) break;
     }
     if (st != CONV_OK) {
         fail(state, st, "execute", "failed");
-        return;
-    }
-    if (a->store_output &&
-        (st = a->store_output(plan_, y_.data())) != CONV_OK) {
-        fail(state, st, "store_output", "failed");
         return;
     }
     /* GFLOPs of one execute: the library multiplies by the iteration count
@@ -181,13 +160,12 @@ void Runner::run(benchmark::State &state, int id)
         benchmark::Counter(1e-9 * (double)conv_flops(p),
                            benchmark::Counter::kIsIterationInvariantRate);
     state.counters["plan_ms"] = plan_ms_;
-    size_t ws = a->workspace_bytes(plan_);
+    size_t ws = a->workspace_bytes(bound_.pl);
     if (ws) /* a zero would only add a NaN% to --benchmark_repetitions' cv */
         state.counters["workspace"] =
             benchmark::Counter((double)ws, benchmark::Counter::kDefaults,
                                benchmark::Counter::kIs1024);
-    const char *impl = a->impl ? a->impl(plan_) : nullptr;
-    if (impl && impl[0]) state.SetLabel(impl);
+    if (a->impl) state.SetLabel(conv_bound_impl(&bound_));
 }
 
 } // namespace

@@ -1,5 +1,6 @@
-/* Plugins (DESIGN §12): algorithms from shared libraries named by --plugin,
- * checked once at load and then looked up next to the built-in table. */
+/* Plugins (docs/design.md §12): algorithms from shared libraries named by
+ * --plugin, checked once at load and then looked up next to the built-in table.
+ */
 #include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
@@ -7,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "harness.h"
+#include "run/run.h"
 
 #define MAX_PLUGIN_ALGOS 64
 
