@@ -52,7 +52,7 @@ typedef enum conv_fft_effort {
  *     microsecond-sized pieces is still too fine: mark per block.
  * plan() keeps the pointer ctx->phase_hook in its plan (the harness keeps
  * the hook alive as long as the plan) and execute() passes it to every
- * mark. What the harness reports per phase: README, "--breakdown".
+ * mark. What the harness reports per phase: docs/timing.md, "Breakdown".
  * Per-block phases, e.g. (under a combined "parallel for", where nothing
  * can follow the loop, end each iteration with CONV_PHASE_END instead):
  *     #pragma omp parallel

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Winograd speed table of the README, reproducibly.
+"""The Winograd speed table of docs/measurements.md, reproducibly.
 
 Runs `convbench bench` on the 3x3 stride-1 layers with at least 64
 channels of ResNet-50 and VGG-19 (12 layers, from tests/data/benchdnn)
