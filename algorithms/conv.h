@@ -1,6 +1,7 @@
 /* convbench: the one interface every convolution algorithm implements.
  * Semantics (docs/design.md §1): forward fp32 NCHW cross-correlation, PyTorch's
- * convention; dilation is a factor (1 = dense), padding is per side. */
+ * convention; dilation is a factor (1 = dense), padding is per side. The
+ * backward directions of a training step (§14) are optional members. */
 #ifndef CONV_H
 #define CONV_H
 
@@ -17,6 +18,17 @@ typedef enum conv_status {
     CONV_NOMEM,       /* workspace over the cap, or allocation failed         */
     CONV_BACKEND      /* FFTW / OpenBLAS / oneDNN refused                     */
 } conv_status;
+
+/* The directions of a training step (docs/design.md §14), benchdnn's
+ * names: fwd y = x * w + b; bwd_d dx from w and dy; bwd_w dw from x and
+ * dy; bwd_wb dw and db. */
+typedef enum conv_dir {
+    CONV_DIR_FWD,
+    CONV_DIR_BWD_D,
+    CONV_DIR_BWD_W,
+    CONV_DIR_BWD_WB,
+    CONV_NDIRS
+} conv_dir;
 
 typedef struct conv_problem {
     int n, g, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, pt, pb, pl, pr, dh, dw;
@@ -127,13 +139,36 @@ typedef struct conv_algo {
      * conv_phase_mark() takes; NULL: no phases. Each name must be one of
      * the harness's phase_<name>_ms CSV columns (harness/breakdown.c). */
     const char *const *phases;
+
+    /* ---- backward directions (docs/design.md §14); all NULL/0 when the
+     * algorithm has none: its rows are then UNSUPPORTED. A plan is made
+     * for one direction of a problem and takes no tensors: weights change
+     * every training step, so weight-side transforms (and, for bwd_w, the
+     * transforms of x and dy) belong in execute. workspace_bytes, destroy
+     * and impl serve these plans too. p->bias is true exactly for bwd_wb. */
+    /* Pure: may this algorithm run direction dir (not CONV_DIR_FWD) of p? */
+    conv_status (*supports_bwd)(const conv_problem *p, conv_dir dir, char *why,
+                                size_t len);
+    conv_status (*plan_bwd)(const conv_problem *p, conv_dir dir,
+                            const conv_ctx *ctx, conv_plan **out);
+    /* bwd_d: dx (N x IC x IH x IW) from w and dy (N x OC x OH x OW); every
+     * element of dx written, positions no output reads with 0. */
+    conv_status (*execute_bwd_d)(conv_plan *plan, const float *w,
+                                 const float *dy, float *dx);
+    /* bwd_w: dw (OC x IC/G x KH x KW) from x and dy; bwd_wb also db (OC),
+     * which is NULL for bwd_w. */
+    conv_status (*execute_bwd_w)(conv_plan *plan, const float *x,
+                                 const float *dy, float *dw, float *db);
+    /* Bounds on docs/design.md §4's error per direction (exact, above,
+     * applies to every direction). */
+    double tolerance_bwd_d, tolerance_bwd_w;
 } conv_algo;
 
-/* Plugins (docs/design.md §12): a shared library built against this header alone
- * exports `const conv_plugin conv_plugin_entry = {CONV_ABI_VERSION, n,
+/* Plugins (docs/design.md §12): a shared library built against this header
+ * alone exports `const conv_plugin conv_plugin_entry = {CONV_ABI_VERSION, n,
  * algos};` and is loaded with `convbench --plugin FILE.so`. The version
  * changes whenever a struct above changes layout. */
-#define CONV_ABI_VERSION 1
+#define CONV_ABI_VERSION 2
 typedef struct conv_plugin {
     int abi_version;               /* CONV_ABI_VERSION built against */
     int count;                     /* entries in algos, at least 1    */

@@ -1,12 +1,16 @@
-/* naive: the plain loop nest in float, every configuration. Parallel over
- * (batch, output channel) so it stays usable as a baseline on real layers. */
+/* naive: the plain loop nests in float, every configuration and every
+ * direction. Parallel over the planes of the tensor written (forward:
+ * batch x output channel; bwd_d: batch x input channel; bwd_w: output
+ * channel x input channel of the group) so it stays usable as a baseline
+ * on real layers. */
 #include <stdlib.h>
 
 #include "conv.h"
 
 struct conv_plan {
     conv_problem p;
-    float *w, *b;
+    conv_dir dir;
+    float *w, *b; /* forward: the plan's copy */
 };
 
 static conv_status naive_supports(const conv_problem *p, char *why, size_t len)
@@ -90,13 +94,135 @@ static conv_status naive_execute(conv_plan *pl, const float *x, float *y)
     return CONV_OK;
 }
 
-/* The plan's copy of the weights and bias. */
+/* The plan's copy of the weights and bias (forward); backward plans hold
+ * nothing but the problem. */
 static size_t naive_workspace(const conv_plan *pl)
 {
     const conv_problem *p = &pl->p;
+    if (pl->dir != CONV_DIR_FWD) return 0;
     return ((size_t)p->oc * (p->ic / p->g) * p->kh * p->kw +
             (p->bias ? (size_t)p->oc : 0)) *
            sizeof(float);
+}
+
+static conv_status naive_supports_bwd(const conv_problem *p, conv_dir dir,
+                                      char *why, size_t len)
+{
+    (void)p, (void)dir, (void)why, (void)len;
+    return CONV_OK;
+}
+
+static conv_status naive_plan_bwd(const conv_problem *p, conv_dir dir,
+                                  const conv_ctx *ctx, conv_plan **out)
+{
+    conv_plan *pl = calloc(1, sizeof *pl);
+    if (!pl)
+        return conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
+                        "allocating the plan failed");
+    pl->p = *p;
+    pl->dir = dir;
+    *out = pl;
+    return CONV_OK;
+}
+
+/* The output index t with t*s + off == at, when it exists in [0, out). */
+static int source(int at, int off, int s, int out)
+{
+    const int d = at - off;
+    if (d < 0 || d % s) return -1;
+    return d / s < out ? d / s : -1;
+}
+
+/* dx[n, g*ICG + c, h, v] gathers dy[n, g*OCG + o, r, q] * w[., c, i, j]
+ * over the (o, i, j) whose window puts tap (i, j) of output (r, q) on
+ * (h, v): r*SH - PT + i*DH == h. */
+static conv_status naive_bwd_d(conv_plan *pl, const float *w, const float *dy,
+                               float *dx)
+{
+    const conv_problem *p = &pl->p;
+    const int icg = p->ic / p->g, ocg = p->oc / p->g;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int n = 0; n < p->n; n++) {
+        for (int ci = 0; ci < p->ic; ci++) {
+            const int g = ci / icg, c = ci % icg;
+            float *xo = dx + ((size_t)n * p->ic + ci) * p->ih * p->iw;
+            for (int h = 0; h < p->ih; h++) {
+                for (int v = 0; v < p->iw; v++) {
+                    float acc = 0.0f;
+                    for (int oo = 0; oo < ocg; oo++) {
+                        const int o = g * ocg + oo;
+                        const float *yo =
+                            dy + ((size_t)n * p->oc + o) * p->oh * p->ow;
+                        const float *wo =
+                            w + ((size_t)o * icg + c) * p->kh * p->kw;
+                        for (int i = 0; i < p->kh; i++) {
+                            const int r =
+                                source(h, i * p->dh - p->pt, p->sh, p->oh);
+                            if (r < 0) continue;
+                            for (int j = 0; j < p->kw; j++) {
+                                const int q =
+                                    source(v, j * p->dw - p->pl, p->sw, p->ow);
+                                if (q < 0) continue;
+                                acc += yo[(size_t)r * p->ow + q] *
+                                       wo[i * p->kw + j];
+                            }
+                        }
+                    }
+                    xo[(size_t)h * p->iw + v] = acc;
+                }
+            }
+        }
+    }
+    return CONV_OK;
+}
+
+/* dw[o, c, i, j] sums dy[n, o, r, q] * x[n, g*ICG + c, r*SH - PT + i*DH,
+ * q*SW - PL + j*DW] over the images and outputs reading inside x; db[o]
+ * sums dy[n, o, ., .]. */
+static conv_status naive_bwd_w(conv_plan *pl, const float *x, const float *dy,
+                               float *dw, float *db)
+{
+    const conv_problem *p = &pl->p;
+    const int icg = p->ic / p->g, ocg = p->oc / p->g;
+    const size_t oplane = (size_t)p->oh * p->ow;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int o = 0; o < p->oc; o++) {
+        for (int c = 0; c < icg; c++) {
+            const int g = o / ocg;
+            for (int i = 0; i < p->kh; i++) {
+                for (int j = 0; j < p->kw; j++) {
+                    float acc = 0.0f;
+                    for (int n = 0; n < p->n; n++) {
+                        const float *xc =
+                            x + ((size_t)n * p->ic + (size_t)g * icg + c) *
+                                    p->ih * p->iw;
+                        const float *yo = dy + ((size_t)n * p->oc + o) * oplane;
+                        for (int r = 0; r < p->oh; r++) {
+                            const int h = r * p->sh - p->pt + i * p->dh;
+                            if (h < 0 || h >= p->ih) continue;
+                            for (int q = 0; q < p->ow; q++) {
+                                const int v = q * p->sw - p->pl + j * p->dw;
+                                if (v < 0 || v >= p->iw) continue;
+                                acc += yo[(size_t)r * p->ow + q] *
+                                       xc[(size_t)h * p->iw + v];
+                            }
+                        }
+                    }
+                    dw[(((size_t)o * icg + c) * p->kh + i) * p->kw + j] = acc;
+                }
+            }
+        }
+    }
+    if (!db) return CONV_OK;
+#pragma omp parallel for schedule(static)
+    for (int o = 0; o < p->oc; o++) {
+        float acc = 0.0f;
+        for (int n = 0; n < p->n; n++)
+            for (size_t k = 0; k < oplane; k++)
+                acc += dy[((size_t)n * p->oc + o) * oplane + k];
+        db[o] = acc;
+    }
+    return CONV_OK;
 }
 
 const conv_algo conv_algo_naive = {
@@ -112,4 +238,13 @@ const conv_algo conv_algo_naive = {
      * the error grows like sqrt(taps), so 1e-5 leaves room for ~10^5. */
     .tolerance = 1e-5,
     .exact = true,
+    .supports_bwd = naive_supports_bwd,
+    .plan_bwd = naive_plan_bwd,
+    .execute_bwd_d = naive_bwd_d,
+    .execute_bwd_w = naive_bwd_w,
+    /* Sequential fp32 sums as forward: bwd_d sums OCG*KH*KW terms like the
+     * forward's ICG*KH*KW; bwd_w sums N*OH*OW, far more on real layers
+     * (see docs/verification.md for the measurement). */
+    .tolerance_bwd_d = 1e-5,
+    .tolerance_bwd_w = 1e-4,
 };

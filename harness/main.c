@@ -9,6 +9,7 @@
 
 /* Filled in by gbench_shim.cc when Google Benchmark is built in. */
 int conv_gbench_run(const conv_algo *const *algos, int nalgos,
+                    const conv_dir *dirs, int ndirs,
                     const conv_shape_list *shapes, const conv_ctx *ctx,
                     conv_fill fill, unsigned long long seed, int argc,
                     char **argv) __attribute__((weak));
@@ -65,15 +66,21 @@ static int run_list(conv_opts *o, int argc, char **argv)
         conv_desc_format(&s->p, desc, sizeof desc);
         printf("%s\n", desc);
         if (s->count > 1) printf("  occurs %d times\n", s->count);
-        printf("  supported by:");
-        for (int k = 0; k < conv_algo_count + conv_plugin_count(); k++) {
-            const conv_algo *a = k < conv_algo_count
-                                     ? conv_algos[k].algo
-                                     : conv_plugin_algo(k - conv_algo_count);
-            if (a && a->supports(&s->p, why, sizeof why) == CONV_OK)
-                printf(" %s", a->name);
+        /* per direction asked for (--dir, default fwd) */
+        for (int d = 0; d < o->ndirs; d++) {
+            const conv_dir dir = o->dirs[d];
+            const conv_problem p = conv_dir_problem(&s->p, dir);
+            printf("  %s%ssupported by:", dir ? conv_dirs[dir].name : "",
+                   dir ? " " : "");
+            for (int k = 0; k < conv_algo_count + conv_plugin_count(); k++) {
+                const conv_algo *a =
+                    k < conv_algo_count ? conv_algos[k].algo
+                                        : conv_plugin_algo(k - conv_algo_count);
+                if (a && conv_supports(a, &p, dir, why, sizeof why) == CONV_OK)
+                    printf(" %s", a->name);
+            }
+            printf("\n");
         }
-        printf("\n");
     }
     return 0;
 }
@@ -98,8 +105,8 @@ static int run_gbench(conv_opts *o, int argc, char **argv)
     if (!conv_gbench_run)
         return conv_usage_error("gbench: Google Benchmark compiled out: %s%s",
                                 CONV_GBENCH_WHY, "");
-    return conv_gbench_run(o->algos, o->nalgos, &o->shapes, &ctx, o->fill,
-                           o->seed, o->rest_argc, o->rest_argv);
+    return conv_gbench_run(o->algos, o->nalgos, o->dirs, o->ndirs, &o->shapes,
+                           &ctx, o->fill, o->seed, o->rest_argc, o->rest_argv);
 }
 static int run_selftest(conv_opts *o, int argc, char **argv)
 {

@@ -252,12 +252,15 @@ static int set_plugin(conv_opts *o, const char *v)
     (void)o, (void)v; /* loaded ahead of the other options, in parse_opts */
     return 0;
 }
-/* exec's .npy files, by the role whose option (conv_role.npy) is opt. */
+/* exec's .npy files by option; exec binds them to the roles whose
+ * conv_role.npy names the option. */
 static int set_npy(conv_opts *o, const char *opt, const char *v)
 {
-    const conv_dir_info *di = &conv_dirs[CONV_DIR_FWD];
-    for (int k = 0; k < di->ntensors; k++)
-        if (!strcmp(di->t[k].npy, opt)) o->npy[k] = v;
+    int k = 0;
+    while (k < o->nnpy && strcmp(o->npy[k].opt, opt)) k++;
+    if (k == CONV_MAX_NPY) return conv_usage_error("%s: too many%s", opt, "");
+    o->npy[k].opt = opt, o->npy[k].path = v;
+    o->nnpy += k == o->nnpy;
     return 0;
 }
 #define NPY_OPT(fn, opt)                                                       \
@@ -269,6 +272,34 @@ NPY_OPT(set_input, "--input")
 NPY_OPT(set_weights, "--weights")
 NPY_OPT(set_bias_path, "--bias")
 NPY_OPT(set_output, "--output")
+NPY_OPT(set_diff_dst, "--diff-dst")
+NPY_OPT(set_output_bias, "--output-bias")
+
+/* --dir a,b or all: the directions of a training step to run. */
+static int set_dir(conv_opts *o, const char *v)
+{
+    char buf[256];
+    if (strlen(v) >= sizeof buf)
+        return conv_usage_error("--dir: list too long%s", "", "");
+    snprintf(buf, sizeof buf, "%s", v);
+    o->ndirs = 0;
+    for (char *save, *t = strtok_r(buf, ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
+        const int d = conv_dir_parse(t);
+        if (strcmp(t, "all") && d < 0)
+            return conv_usage_error(
+                "--dir: '%s' is not fwd, bwd_d, bwd_w, bwd_wb or all%s", t, "");
+        for (int k = d < 0 ? 0 : d; k < (d < 0 ? CONV_NDIRS : d + 1); k++) {
+            for (int j = 0; j < o->ndirs; j++)
+                if (o->dirs[j] == (conv_dir)k)
+                    return conv_usage_error("--dir: '%s' given twice%s",
+                                            conv_dirs[k].name, "");
+            o->dirs[o->ndirs++] = (conv_dir)k;
+        }
+    }
+    if (!o->ndirs) return conv_usage_error("--dir: empty list%s", "", "");
+    return 0;
+}
 
 static const struct option_row {
     const char *name;
@@ -325,11 +356,16 @@ static const struct option_row {
      "          run plugin rows in-process too (default: isolated)"},
     {"--row-timeout", true, set_row_timeout,
      "S         seconds an isolated row may take (default 60)"},
+    {"--dir", true, set_dir,
+     "D,...     fwd, bwd_d, bwd_w, bwd_wb or all (default fwd)"},
     {"--input", true, set_input, "x.npy     (exec) input"},
     {"--weights", true, set_weights, "w.npy     (exec) weights"},
     {"--bias-npy", true, set_bias_path,
      "b.npy     (exec) bias; also spelled --bias FILE in exec"},
-    {"--output", true, set_output, "y.npy     (exec) output"},
+    {"--output", true, set_output,
+     "F.npy     (exec) output: y, dx (bwd_d) or dw (bwd_w, bwd_wb)"},
+    {"--diff-dst", true, set_diff_dst, "dy.npy    (exec, backward) dy"},
+    {"--output-bias", true, set_output_bias, "db.npy    (exec, bwd_wb) db"},
 };
 #define NOPTIONS (int)(sizeof options / sizeof options[0])
 
@@ -413,6 +449,7 @@ int conv_cli_parse(conv_opts *o, conv_command cmd, int argc, char **argv)
                      .ws_cap = 2 * GIB,
                      .mem_cap = 8 * GIB};
     default_wisdom(o->wisdom, sizeof o->wisdom);
+    o->dirs[0] = CONV_DIR_FWD, o->ndirs = 1;
     int rc = parse_opts(o, argc, argv, cmd == CONV_CMD_EXEC);
     if (rc) return rc;
     if (!o->fill_set)

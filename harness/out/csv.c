@@ -13,6 +13,7 @@
 
 typedef enum {
     T_STR,
+    T_DIR,
     T_STATUS,
     T_CHARS,
     T_INT,
@@ -83,6 +84,9 @@ void conv_csv_row(FILE *f, const conv_row *r)
         switch (columns[i].type) {
         case T_STR:
             csv_str(f, *(const char *const *)at);
+            break;
+        case T_DIR:
+            csv_str(f, conv_dirs[*(const conv_dir *)at].name);
             break;
         case T_STATUS:
             csv_str(f, conv_row_status_names[*(const conv_row_status *)at]);

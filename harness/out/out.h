@@ -48,6 +48,7 @@ extern const char *const conv_phase_names[CONV_NPHASES];
 /* ---- the row ------------------------------------------------------------ */
 typedef struct conv_row {
     const char *algo;
+    conv_dir dir;
     conv_row_status status;
     char impl[96], desc[256], reason[256];
     char origin[160]; /* "builtin" or the plugin's file */
@@ -73,6 +74,7 @@ typedef struct conv_row {
     C(PHASE_##id, "phase_" #name "_ms", F3, phase_ms[CONV_PH_##id])
 #define CONV_CSV_COLUMNS(C, PH)                                                \
     C(ALGO, "algo", STR, algo)                                                 \
+    C(DIR, "dir", DIR, dir)                                                    \
     C(IMPL, "impl", CHARS, impl)                                               \
     C(NAME, "name", CHARS, p.name)                                             \
     C(DESC, "desc", CHARS, desc)                                               \

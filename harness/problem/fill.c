@@ -27,42 +27,53 @@ static void fill(float *v, size_t count, uint64_t seed, uint64_t tensor,
 
 /* Integer fill, as benchdnn does it: every product and every partial sum
  * must be an integer below 2^24, so that any summation order in fp32 is
- * exact. With K taps per output, |sum| <= K * rx * rw + rb: ranges start at
- * [-32, 32] and shrink until that bound holds. */
-/* Integer ranges for x and w: from [-32, 32] down until the bound holds;
- * false when even [-1, 1] cannot keep the sums exact. */
-static bool int_ranges(const conv_problem *p, int *rx, int *rw)
+ * exact. With T terms per output, |sum| <= T * r0 * r1 + rb: the ranges
+ * of the two factors start at [-32, 32] and the larger halves until that
+ * bound holds (false when even [-1, 1] cannot keep the sums exact). */
+static int64_t terms(const conv_problem *p, conv_dir d)
 {
-    const int64_t taps = (int64_t)(p->ic / p->g) * p->kh * p->kw;
+    const int64_t k = (int64_t)p->kh * p->kw,
+                  per_image = (int64_t)p->n * p->oh * p->ow;
+    const int64_t t[CONV_NDIRS] = {
+        [CONV_DIR_FWD] = (int64_t)(p->ic / p->g) * k,
+        [CONV_DIR_BWD_D] = (int64_t)(p->oc / p->g) * k,
+        [CONV_DIR_BWD_W] = per_image,
+        [CONV_DIR_BWD_WB] = per_image,
+    };
+    return t[d];
+}
+
+static bool int_ranges(const conv_problem *p, conv_dir d, int r[2])
+{
+    const int64_t n = terms(p, d);
     const int64_t limit = (1 << 24) - 64;
-    *rx = *rw = 32;
-    while (taps * *rx * *rw > limit && (*rx > 1 || *rw > 1)) {
-        if (*rx >= *rw)
-            *rx /= 2;
+    r[0] = r[1] = 32;
+    while (n * r[0] * r[1] > limit && (r[0] > 1 || r[1] > 1)) {
+        if (r[0] >= r[1])
+            r[0] /= 2;
         else
-            *rw /= 2;
+            r[1] /= 2;
     }
-    return taps * *rx * *rw <= limit;
+    return n * r[0] * r[1] <= limit;
 }
 
-bool conv_fill_is_exact(const conv_problem *p)
+bool conv_fill_is_exact(const conv_problem *p, conv_dir d)
 {
-    int rx, rw;
-    return int_ranges(p, &rx, &rw);
+    int r[2];
+    return int_ranges(p, d, r);
 }
 
-/* Each input role has its own stream (conv_role.fill_id) and range: x
- * and w the int ranges above, b [-32, 32]. */
+/* Each input role has its own stream (conv_role.fill_id) and range: its
+ * factor's from above, or [-32, 32] for a bias. */
 void conv_fill_inputs(const conv_problem *p, conv_dir d, conv_fill mode,
                       unsigned long long seed, float *const t[])
 {
-    int rx, rw;
-    int_ranges(p, &rx, &rw);
-    const int range[] = {[CONV_X] = rx, [CONV_W] = rw, [CONV_B] = 32};
+    int r[2];
+    int_ranges(p, d, r);
     for (int k = 0; k < conv_dirs[d].ntensors; k++) {
-        const conv_role *r = &conv_dirs[d].t[k];
-        if (r->output || !conv_role_present(p, d, k)) continue;
-        fill(t[k], conv_tensor_elems(p, r->shape), seed, r->fill_id, mode,
-             range[r->shape]);
+        const conv_role *ro = &conv_dirs[d].t[k];
+        if (ro->output || !conv_role_present(p, d, k)) continue;
+        fill(t[k], conv_tensor_elems(p, ro->shape), seed, ro->fill_id, mode,
+             ro->factor < 0 ? 32 : r[ro->factor]);
     }
 }

@@ -36,30 +36,37 @@ size_t conv_x_elems(const conv_problem *p);
 size_t conv_w_elems(const conv_problem *p);
 size_t conv_y_elems(const conv_problem *p);
 
-/* Directions of a training step (docs/design.md §14). Today forward only:
- * a new direction is a row of conv_dirs and a reference function. */
-typedef enum conv_dir { CONV_DIR_FWD, CONV_NDIRS } conv_dir;
+/* Directions (conv_dir, conv.h): each a row of conv_dirs below and a
+ * reference function (run/check.c). */
 
 #define CONV_MAX_TENSORS 4
 /* One tensor of a direction. Inputs are filled and checksummed, outputs
  * poisoned with NaN and checked against the reference; all are guarded. */
 typedef struct conv_role {
-    const char *name;  /* in reasons and messages: "x", "w", "b", "y" */
+    const char *name;  /* in reasons and messages: "x", "w", "dy", ... */
     conv_tensor shape; /* its shape */
     bool output;
     bool bias;        /* exists only when the problem has a bias */
     const char *npy;  /* exec's .npy option, e.g. "--input" */
     unsigned fill_id; /* the fill stream of an input (fill.c) */
+    int factor;       /* an input's side of the products its outputs sum (0 or
+                         1: int fill shares the exactness bound between them);
+                         -1 for a bias, added once */
 } conv_role;
 
 typedef struct conv_dir_info {
-    const char *name; /* "fwd" */
+    const char *name; /* "fwd", "bwd_d", "bwd_w", "bwd_wb" */
     int ntensors;
     conv_role t[CONV_MAX_TENSORS]; /* in the order the row driver binds */
 } conv_dir_info;
 extern const conv_dir_info conv_dirs[CONV_NDIRS];
 /* Whether tensor k of direction d exists for p (a bias only with one). */
 bool conv_role_present(const conv_problem *p, conv_dir d, int k);
+/* The direction named s, or -1. */
+int conv_dir_parse(const char *s);
+/* p as direction d runs it: the forward keeps its bias; bwd_d and bwd_w
+ * have none, bwd_wb has one (db). */
+conv_problem conv_dir_problem(const conv_problem *p, conv_dir d);
 
 /* ---- shape lists (shapes.c) -------------------------------------------- */
 typedef struct conv_shape {
@@ -100,8 +107,9 @@ typedef enum conv_fill { CONV_FILL_INT = 0, CONV_FILL_REAL } conv_fill;
  * the thread count. */
 void conv_fill_inputs(const conv_problem *p, conv_dir d, conv_fill mode,
                       unsigned long long seed, float *const t[]);
-/* Whether int fill keeps every fp32 partial sum of p exact (false only past
- * 2^24 taps per output); bit-exactness is demanded only then. */
-bool conv_fill_is_exact(const conv_problem *p);
+/* Whether int fill keeps every fp32 partial sum of direction d of p exact
+ * (false only past 2^24 terms per output); bit-exactness is demanded only
+ * then. */
+bool conv_fill_is_exact(const conv_problem *p, conv_dir d);
 
 #endif

@@ -123,8 +123,26 @@ static void ref_fwd(const conv_problem *p, float *const t[],
 {
     conv_reference(p, t[0], t[1], t[2], ref[3], mag[3]);
 }
+static void ref_bwd_d(const conv_problem *p, float *const t[],
+                      double *const ref[], double *const mag[])
+{
+    conv_reference_bwd_d(p, t[0], t[1], ref[2], mag[2]);
+}
+static void ref_bwd_w(const conv_problem *p, float *const t[],
+                      double *const ref[], double *const mag[])
+{
+    conv_reference_bwd_w(p, t[0], t[1], ref[2], mag[2], NULL, NULL);
+}
+static void ref_bwd_wb(const conv_problem *p, float *const t[],
+                       double *const ref[], double *const mag[])
+{
+    conv_reference_bwd_w(p, t[0], t[1], ref[2], mag[2], ref[3], mag[3]);
+}
 static const reference_fn references[CONV_NDIRS] = {
     [CONV_DIR_FWD] = ref_fwd,
+    [CONV_DIR_BWD_D] = ref_bwd_d,
+    [CONV_DIR_BWD_W] = ref_bwd_w,
+    [CONV_DIR_BWD_WB] = ref_bwd_wb,
 };
 
 static const conv_role *role(const conv_data *d, int k)

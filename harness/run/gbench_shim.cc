@@ -22,6 +22,7 @@ namespace
 
 struct Job {
     const conv_algo *algo;
+    conv_dir dir;
     const conv_shape *shape;
 };
 
@@ -54,7 +55,8 @@ class Runner
     conv_fill fill_;
     unsigned long long seed_;
     int cur_ = -1; /* the job whose tensors and plan are live */
-    std::vector<float> t_[CONV_MAX_TENSORS]; /* by role, conv_dirs[FWD] */
+    std::vector<float> t_[CONV_MAX_TENSORS]; /* by role of conv_dirs */
+    conv_problem p_ = {};                    /* the direction's problem */
     conv_bound bound_ = {};
     bool planned_ = false;
     conv_status st_ = CONV_OK;
@@ -71,15 +73,16 @@ void Runner::release()
     for (auto &t : t_) std::vector<float>().swap(t);
 }
 
-/* The tensors of the forward direction by role, inputs filled. */
+/* The tensors of the job's direction by role, inputs filled. */
 void Runner::prepare(int id)
 {
     if (id == cur_) return;
     release();
     cur_ = id;
     const Job &j = jobs[id];
-    const conv_problem *p = &j.shape->p;
-    const conv_dir dir = CONV_DIR_FWD;
+    const conv_dir dir = j.dir;
+    p_ = conv_dir_problem(&j.shape->p, dir);
+    const conv_problem *p = &p_;
     char why[256] = "";
     why_.clear();
     if (j.shape->st != CONV_OK) {
@@ -87,7 +90,7 @@ void Runner::prepare(int id)
         why_ = j.shape->why;
         return;
     }
-    st_ = j.algo->supports(p, why, sizeof why);
+    st_ = conv_supports(j.algo, p, dir, why, sizeof why);
     if (st_ != CONV_OK) {
         why_ = why;
         return;
@@ -135,7 +138,7 @@ void Runner::run(benchmark::State &state, int id)
         return;
     }
     const conv_algo *a = jobs[id].algo;
-    const conv_problem *p = &jobs[id].shape->p;
+    const conv_problem *p = &p_;
     /* One whole run first (load_input, execute, store_output), so that
      * the loop times execute() alone, as the harness's timing does. */
     const char *step;
@@ -171,6 +174,7 @@ void Runner::run(benchmark::State &state, int id)
 } // namespace
 
 extern "C" int conv_gbench_run(const conv_algo *const *algos, int nalgos,
+                               const conv_dir *dirs, int ndirs,
                                const conv_shape_list *shapes,
                                const conv_ctx *ctx, conv_fill fill,
                                unsigned long long seed, int argc, char **argv)
@@ -206,8 +210,10 @@ extern "C" int conv_gbench_run(const conv_algo *const *algos, int nalgos,
         Runner runner(ctx, fill, seed);
         /* problem-major order: each layer's algorithms print side by side */
         for (int s = 0; s < shapes->n; s++)
-            for (int a = 0; a < nalgos; a++)
-                runner.jobs.push_back(Job{algos[a], &shapes->v[s]});
+            for (int d = 0; d < ndirs; d++)
+                for (int a = 0; a < nalgos; a++)
+                    runner.jobs.push_back(
+                        Job{algos[a], dirs[d], &shapes->v[s]});
         for (size_t id = 0; id < runner.jobs.size(); id++) {
             const Job &j = runner.jobs[id];
             char desc[512];
@@ -215,7 +221,11 @@ extern "C" int conv_gbench_run(const conv_algo *const *algos, int nalgos,
                 conv_desc_format(&j.shape->p, desc, sizeof desc);
             else
                 std::snprintf(desc, sizeof desc, "%s", j.shape->text);
-            std::string name = std::string(j.algo->name) + "/" + desc;
+            /* algo/desc for the forward, algo/bwd_d/desc and so on */
+            std::string name = std::string(j.algo->name) + "/";
+            if (j.dir != CONV_DIR_FWD)
+                name += std::string(conv_dirs[j.dir].name) + "/";
+            name += desc;
             Runner *r = &runner;
             int i = (int)id;
             benchmark::RegisterBenchmark(

@@ -85,6 +85,20 @@ static const char *check_algo(const conv_algo *a, char *buf, size_t len)
                         "'%s': tolerance %g is not a finite number >= 0",
                         a->name, a->tolerance),
                buf;
+    if (!a->supports_bwd != !a->plan_bwd ||
+        (a->supports_bwd && !a->execute_bwd_d && !a->execute_bwd_w))
+        return snprintf(buf, len,
+                        "'%s': supports_bwd, plan_bwd and an execute_bwd_d "
+                        "or execute_bwd_w come together",
+                        a->name),
+               buf;
+    if (!(a->tolerance_bwd_d >= 0 && isfinite(a->tolerance_bwd_d)) ||
+        !(a->tolerance_bwd_w >= 0 && isfinite(a->tolerance_bwd_w)))
+        return snprintf(buf, len,
+                        "'%s': a backward tolerance is not a finite number "
+                        ">= 0",
+                        a->name),
+               buf;
     if (conv_algo_find(a->name) || conv_algo_lookup(a->name, &missing)) {
         const char *f = conv_plugin_file(a->name);
         return snprintf(buf, len, "'%s' is already the name of %s%s", a->name,

@@ -19,42 +19,83 @@
 
 /* ---- binding roles to conv.h's calls ------------------------------------ */
 
-typedef struct bind {
-    int w, b;    /* plan(): the weights' and bias's roles */
-    int in, out; /* execute(): the input and the output */
-} bind;
-static const bind binds[CONV_NDIRS] = {
-    [CONV_DIR_FWD] = {.w = 1, .b = 2, .in = 0, .out = 3},
+/* Each direction's calls, with the roles of conv_dirs as arguments. */
+static conv_status plan_fwd(conv_bound *b, const conv_ctx *ctx)
+{
+    return b->a->plan(b->p, b->t[1], b->t[2], ctx, &b->pl);
+}
+static conv_status plan_bwd(conv_bound *b, const conv_ctx *ctx)
+{
+    return b->a->plan_bwd(b->p, b->dir, ctx, &b->pl);
+}
+static conv_status exec_fwd(conv_bound *b)
+{
+    return b->a->execute(b->pl, b->t[0], b->t[3]);
+}
+static conv_status exec_bwd_d(conv_bound *b)
+{
+    return b->a->execute_bwd_d(b->pl, b->t[0], b->t[1], b->t[2]);
+}
+static conv_status exec_bwd_w(conv_bound *b)
+{
+    return b->a->execute_bwd_w(b->pl, b->t[0], b->t[1], b->t[2], b->t[3]);
+}
+static const struct bind {
+    conv_status (*plan)(conv_bound *b, const conv_ctx *ctx);
+    conv_status (*execute)(conv_bound *b);
+    int in, out; /* load_input's and store_output's roles (forward only) */
+} binds[CONV_NDIRS] = {
+    [CONV_DIR_FWD] = {plan_fwd, exec_fwd, 0, 3},
+    [CONV_DIR_BWD_D] = {plan_bwd, exec_bwd_d, -1, -1},
+    [CONV_DIR_BWD_W] = {plan_bwd, exec_bwd_w, -1, -1},
+    [CONV_DIR_BWD_WB] = {plan_bwd, exec_bwd_w, -1, -1},
 };
+
+conv_status conv_supports(const conv_algo *a, const conv_problem *p,
+                          conv_dir dir, char *why, size_t len)
+{
+    if (dir == CONV_DIR_FWD) return a->supports(p, why, len);
+    const bool has = dir == CONV_DIR_BWD_D ? a->execute_bwd_d != NULL
+                                           : a->execute_bwd_w != NULL;
+    if (!a->supports_bwd || !has)
+        return conv_why(why, len, CONV_UNSUPPORTED, "no %s implementation",
+                        conv_dirs[dir].name);
+    return a->supports_bwd(p, dir, why, len);
+}
+
+double conv_tolerance(const conv_algo *a, conv_dir dir)
+{
+    return dir == CONV_DIR_FWD     ? a->tolerance
+           : dir == CONV_DIR_BWD_D ? a->tolerance_bwd_d
+                                   : a->tolerance_bwd_w;
+}
 
 conv_status conv_bound_plan(conv_bound *b, const conv_algo *a, conv_dir dir,
                             const conv_problem *p, float *const t[],
                             const conv_ctx *ctx)
 {
-    const bind *k = &binds[dir];
     *b = (conv_bound){.a = a, .dir = dir, .p = p};
     memcpy(b->t, t, sizeof b->t);
-    return a->plan(p, t[k->w], t[k->b], ctx, &b->pl);
+    return binds[dir].plan(b, ctx);
 }
 
 conv_status conv_bound_execute(conv_bound *b)
 {
-    const bind *k = &binds[b->dir];
-    return b->a->execute(b->pl, b->t[k->in], b->t[k->out]);
+    return binds[b->dir].execute(b);
 }
 
 conv_status conv_bound_run(conv_bound *b, const char **step)
 {
     const conv_algo *a = b->a;
-    const bind *k = &binds[b->dir];
+    const struct bind *k = &binds[b->dir];
+    const bool io = k->in >= 0 && a->load_input;
     conv_status st = CONV_OK;
     *step = "load_input";
-    if (a->load_input && (st = a->load_input(b->pl, b->t[k->in])) != CONV_OK)
-        return st;
+    if (io && (st = a->load_input(b->pl, b->t[k->in])) != CONV_OK) return st;
     *step = "execute";
     if ((st = conv_bound_execute(b)) != CONV_OK) return st;
     *step = "store_output";
-    return a->store_output ? a->store_output(b->pl, b->t[k->out]) : CONV_OK;
+    return io ? a->store_output(b->pl, b->t[k->out]) : CONV_OK;
 }
 
 const char *conv_bound_impl(const conv_bound *b)
@@ -71,12 +112,13 @@ void conv_bound_destroy(conv_bound *b)
 
 /* ---- the row ------------------------------------------------------------ */
 
-void conv_row_init(conv_row *r, const char *algo, const conv_shape *s,
-                   int threads)
+void conv_row_init(conv_row *r, const char *algo, conv_dir dir,
+                   const conv_shape *s, int threads)
 {
     memset(r, 0, sizeof *r);
     r->algo = algo;
-    r->p = s->p;
+    r->dir = dir;
+    r->p = conv_dir_problem(&s->p, dir);
     r->threads = threads;
     r->status = CONV_ROW_UNSUPPORTED;
     r->worst_tensor = -1;
@@ -151,7 +193,7 @@ static bool plan_row(conv_bound *b, const conv_algo *a, conv_data *d,
                      const conv_ctx *ctx, conv_row *r)
 {
     char *why = ctx->why;
-    if (a->supports(&d->p, why, ctx->why_len) != CONV_OK)
+    if (conv_supports(a, &d->p, d->dir, why, ctx->why_len) != CONV_OK)
         return decide(r, CONV_ROW_UNSUPPORTED, "%s", why);
     const size_t held0 = conv_held_bytes();
     const double t0 = conv_now_ms();
@@ -262,9 +304,9 @@ void conv_row_run(const conv_opts *o, bool timed, const conv_algo *a,
     conv_bound b = {0};
     snprintf(r->impl, sizeof r->impl, "%s", a->name);
     if (!plan_row(&b, a, d, &ctx, r)) goto cleanup;
-    const bool bit_exact =
-        a->exact && d->fill == CONV_FILL_INT && conv_fill_is_exact(&d->p);
-    r->tol = bit_exact ? 0 : a->tolerance;
+    const bool bit_exact = a->exact && d->fill == CONV_FILL_INT &&
+                           conv_fill_is_exact(&d->p, d->dir);
+    r->tol = bit_exact ? 0 : conv_tolerance(a, d->dir);
     if (!verified_run(&b, d, bit_exact, "", r) ||
         !verified_run(&b, d, bit_exact, "second run: ", r))
         goto cleanup;
@@ -280,7 +322,9 @@ void conv_row_run(const conv_opts *o, bool timed, const conv_algo *a,
     if (timed) time_row(o, &b, d, r);
 cleanup:
     conv_bound_destroy(&b);
-    if (timed && o->breakdown && r->status == CONV_ROW_PASSED)
+    /* The phases an algorithm names are its forward execute's. */
+    if (timed && o->breakdown && r->status == CONV_ROW_PASSED &&
+        d->dir == CONV_DIR_FWD)
         breakdown_row(o, a, d, ctx0, r);
 }
 

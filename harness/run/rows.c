@@ -27,9 +27,9 @@ static void print_row(const conv_row *r)
     if (!isnan(r->median_ms)) snprintf(ms, sizeof ms, "%.3f", r->median_ms);
     if (!isnan(r->gflops)) snprintf(gf, sizeof gf, "%.2f", r->gflops);
     const bool ok = r->status == CONV_ROW_PASSED;
-    printf("%-14s %-11s %10s %9s %9s  %s  %s%s%s\n", r->algo,
-           conv_row_status_names[r->status], ms, gf, err,
-           r->p.name[0] ? r->p.name : r->desc, ok ? "[" : "-- ",
+    printf("%-14s %-6s %-11s %10s %9s %9s  %s  %s%s%s\n", r->algo,
+           conv_dirs[r->dir].name, conv_row_status_names[r->status], ms, gf,
+           err, r->p.name[0] ? r->p.name : r->desc, ok ? "[" : "-- ",
            ok ? r->impl : r->reason, ok ? "]" : "");
 }
 
@@ -66,6 +66,11 @@ typedef struct run {
     int counts[CONV_NROW_STATUSES];
 } run;
 
+static int rows_planned(const conv_opts *o)
+{
+    return o->shapes.n * o->ndirs * o->nalgos;
+}
+
 /* The CSV, the timing buffer, the isolation server and the interrupt
  * handling; an exit code, with everything undone on failure. */
 static int run_begin(run *r, int argc, char **argv)
@@ -89,7 +94,7 @@ static int run_begin(run *r, int argc, char **argv)
         return CONV_EXIT_USAGE;
     }
     conv_isolate_start(o); /* before any OpenMP work: see isolate.c */
-    if (r->csv.f && conv_partial_begin(&r->csv, o->csv, o->shapes.n * o->nalgos,
+    if (r->csv.f && conv_partial_begin(&r->csv, o->csv, rows_planned(o),
                                        &r->meta, err, sizeof err)) {
         fprintf(stderr, "convbench: --csv: %s\n", err);
         conv_csv_close(&r->csv, o->csv, false);
@@ -112,17 +117,19 @@ static double sgemm_ref(const conv_opts *o, const conv_problem *p)
     return conv_sgemm_gflops(p->oc / p->g, (int)gn, (int)gk, 50);
 }
 
-/* Every algorithm on problem s; an exit code (a CSV write failed). */
-static int run_problem(run *r, const conv_shape *s)
+/* Every algorithm on direction dir of problem s; an exit code (a CSV
+ * write failed). */
+static int run_problem(run *r, const conv_shape *s, conv_dir dir)
 {
     conv_opts *o = r->o;
     bool have_data = false;
     int rc = 0;
     if (s->st == CONV_OK) {
+        const conv_problem p = conv_dir_problem(&s->p, dir);
         conv_progress_row(&r->pr, "(reference)",
                           s->p.name[0] ? s->p.name : s->text);
-        have_data = conv_data_alloc(&r->d, &s->p, CONV_DIR_FWD, o->fill,
-                                    o->seed) == CONV_OK;
+        have_data =
+            conv_data_alloc(&r->d, &p, dir, o->fill, o->seed) == CONV_OK;
         if (!have_data)
             fprintf(stderr, "convbench: out of memory for %s\n", s->text);
     }
@@ -133,7 +140,7 @@ static int run_problem(run *r, const conv_shape *s)
     conv_row rows[CONV_MAX_ALGOS];
     for (int k = 0; k < o->nalgos && !rc; k++) {
         conv_row *row = &rows[k];
-        conv_row_init(row, o->algos[k]->name, s, o->threads);
+        conv_row_init(row, o->algos[k]->name, dir, s, o->threads);
         conv_progress_row(&r->pr, row->algo,
                           row->p.name[0] ? row->p.name : row->desc);
         if (s->st != CONV_OK) {
@@ -150,7 +157,7 @@ static int run_problem(run *r, const conv_shape *s)
         if (!defer) rc = emit_row(o, &r->pr, r->csv.f, row, r->counts);
     }
     if (!defer || rc) return rc;
-    const double sg = have_data ? sgemm_ref(o, &s->p) : NAN;
+    const double sg = have_data ? sgemm_ref(o, &r->d.p) : NAN;
     for (int k = 0; k < o->nalgos && !rc; k++) {
         if (!isnan(rows[k].gflops) && sg > 0) {
             rows[k].sgemm_gflops = sg;
@@ -202,11 +209,14 @@ int conv_run_rows(conv_opts *o, int argc, char **argv, bool timed)
     run r = {.o = o, .timed = timed};
     int rc = run_begin(&r, argc, argv);
     if (rc) return rc;
-    conv_progress_start(&r.pr, o->progress, o->quiet, o->shapes.n * o->nalgos);
+    conv_progress_start(&r.pr, o->progress, o->quiet, rows_planned(o));
     if (!o->quiet)
-        printf("%-14s %-11s %10s %9s %9s  %s\n", "algo", "status", "median_ms",
-               "GFLOP/s", "rel_err", "problem  [impl] / -- reason");
+        printf("%-14s %-6s %-11s %10s %9s %9s  %s\n", "algo", "dir", "status",
+               "median_ms", "GFLOP/s", "rel_err",
+               "problem  [impl] / -- reason");
+    /* Problem-major: a problem's directions (its training step) together. */
     for (int i = 0; i < o->shapes.n && !rc; i++)
-        rc = run_problem(&r, &o->shapes.v[i]);
+        for (int k = 0; k < o->ndirs && !rc; k++)
+            rc = run_problem(&r, &o->shapes.v[i], o->dirs[k]);
     return run_end(&r, rc);
 }

@@ -14,11 +14,14 @@
 
 /* ---- run settings (filled by cli/, read by every part of a run) -------- */
 #define CONV_MAX_ALGOS 32
+#define CONV_MAX_NPY 8
 typedef struct conv_opts {
     const conv_algo *algos[CONV_MAX_ALGOS];
     int nalgos;
     bool algos_set;
     conv_shape_list shapes;
+    conv_dir dirs[CONV_NDIRS]; /* --dir, in the order given */
+    int ndirs;
     int mb, threads, sweep, min_reps, bias;
     unsigned long long seed;
     conv_fill fill;
@@ -31,8 +34,11 @@ typedef struct conv_opts {
     size_t ws_cap, mem_cap;
     conv_fft_effort effort;
     char wisdom[4096];
-    const char *npy[CONV_MAX_TENSORS]; /* exec: a file per role of conv_dirs */
-    int rest_argc;                     /* after "--", for gbench */
+    struct {
+        const char *opt, *path; /* exec: "--input", "x.npy" */
+    } npy[CONV_MAX_NPY];
+    int nnpy;
+    int rest_argc; /* after "--", for gbench */
     char **rest_argv;
     int isolate;        /* 0 plugin rows only (default), 1 all, -1 none */
     double row_timeout; /* seconds an isolated row may take, 0 = default */
@@ -103,6 +109,11 @@ typedef struct conv_bound {
     float *t[CONV_MAX_TENSORS];
     conv_plan *pl;
 } conv_bound;
+/* Whether a can run direction dir of p (supports or supports_bwd, or
+ * UNSUPPORTED "no bwd_d implementation"), and its tolerance there. */
+conv_status conv_supports(const conv_algo *a, const conv_problem *p,
+                          conv_dir dir, char *why, size_t len);
+double conv_tolerance(const conv_algo *a, conv_dir dir);
 /* plan() with the direction's inputs of t (which must stay alive). */
 conv_status conv_bound_plan(conv_bound *b, const conv_algo *a, conv_dir dir,
                             const conv_problem *p, float *const t[],
@@ -115,8 +126,10 @@ conv_status conv_bound_execute(conv_bound *b);
 const char *conv_bound_impl(const conv_bound *b);
 void conv_bound_destroy(conv_bound *b);
 
-void conv_row_init(conv_row *r, const char *algo, const conv_shape *s,
-                   int threads);
+/* A row of algo on direction dir of s, before it runs: UNSUPPORTED,
+ * nothing measured. */
+void conv_row_init(conv_row *r, const char *algo, conv_dir dir,
+                   const conv_shape *s, int threads);
 /* The row: supports, plan, two poisoned and checked runs, the plan's
  * memory, and when timed the timing loop and the breakdown pass; the
  * outcome (status, reason naming the failed check, errors, times) in r. */
@@ -198,6 +211,7 @@ int conv_exec(conv_opts *o);
  * Google Benchmark and runs them; argv holds the flags after "--".
  * Returns an exit code. Unavailable algorithms are not passed in. */
 int conv_gbench_run(const conv_algo *const *algos, int nalgos,
+                    const conv_dir *dirs, int ndirs,
                     const conv_shape_list *shapes, const conv_ctx *ctx,
                     conv_fill fill, unsigned long long seed, int argc,
                     char **argv);

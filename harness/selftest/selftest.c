@@ -84,7 +84,7 @@ static void run_setting(const conv_opts *so, const conv_shape *s, int i,
     const conv_ctx ctx = conv_make_ctx(so, NULL, 0);
     for (int a = 0; a < rs->nreal; a++) {
         conv_row r;
-        conv_row_init(&r, rs->real[a]->name, s, so->threads);
+        conv_row_init(&r, rs->real[a]->name, CONV_DIR_FWD, s, so->threads);
         conv_row_run_isolated(so, false, rs->real[a], d, &ctx, &r);
         const bool pass = r.status == CONV_ROW_PASSED;
         if (pass || r.status == CONV_ROW_UNSUPPORTED) {
@@ -103,7 +103,8 @@ static void run_setting(const conv_opts *so, const conv_shape *s, int i,
                 fc->fill != so->fill || fc->threads != so->threads)
                 continue;
             outcome *out = &rs->outs[f][c];
-            conv_row_init(&out->r, conv_faults[f].algo.name, s, so->threads);
+            conv_row_init(&out->r, conv_faults[f].algo.name, CONV_DIR_FWD, s,
+                          so->threads);
             conv_row_run(so, false, &conv_faults[f].algo, d, &ctx, &out->r);
             out->ran = true;
         }
