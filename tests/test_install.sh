@@ -56,7 +56,7 @@ done
 "$cb" bench --plugin "$so" --algo naive,direct --desc mb1ic8ih12oc16kh3ph1 \
     --min-ms 1 --min-reps 2 --threads 2 --quiet --csv "$tmp/b.csv" >/dev/null 2>&1 ||
     fail "bench with the plugin"
-grep -Eq "^direct,direct:ocb8:unit-stride,.*,PASSED,.*,$so(,|$)" "$tmp/b.csv" ||
+grep -Eq "^direct,fwd,direct:ocb8:unit-stride,.*,PASSED,.*,$so(,|$)" "$tmp/b.csv" ||
     fail "bench row of direct: $(grep ^direct "$tmp/b.csv")"
 
 # The golden cases through the installed binary's exec.
