@@ -134,8 +134,8 @@ int main(int argc, char **argv)
         printf("%-14s %-6s %-3s %-28s rel_err %.3g (reference %.3g, "
                "tolerance %.3g)\n",
                a.algo, di->name, di->t[k].name,
-               a.dir + (strrchr(a.dir, '/') ? strrchr(a.dir, '/') - a.dir + 1
-                                            : 0),
+               a.dir +
+                   (strrchr(a.dir, '/') ? strrchr(a.dir, '/') - a.dir + 1 : 0),
                algo_err, ref_err, tol);
         ok = ok && algo_err <= tol && ref_err <= 1e-7;
     }

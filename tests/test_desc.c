@@ -170,6 +170,23 @@ int main(void)
         fails += round_trip(&l.v[i].p);
     }
     conv_shapes_free(&l);
+    /* Every corner class is reached by a sweep as short as the test
+     * suite's (150 problems), for each of its seeds: at least 1 in 30. */
+    for (unsigned long long seed = 1; seed <= 3; seed++) {
+        conv_shape_list c = {0};
+        if (conv_shapes_sweep(&c, 150, seed, 1ull << 30) != CONV_OK) return 1;
+        for (int k = 0; k < conv_sweep_class_count; k++, checks++) {
+            int n = 0;
+            for (int i = 0; i < c.n; i++)
+                n += conv_sweep_classes[k].in(&c.v[i].p);
+            if (n < 5) {
+                printf("FAIL sweep seed %llu: %d problems of class %s\n", seed,
+                       n, conv_sweep_classes[k].name);
+                fails++;
+            }
+        }
+        conv_shapes_free(&c);
+    }
     printf("desc: %d passed, %d failed\n", checks - fails, fails);
     return fails != 0;
 }
