@@ -104,27 +104,41 @@ conv_status conv_npy_header(const void *buf, size_t size, int *ndim,
     return st;
 }
 
+/* "1, 3, 224, 224" */
+static void shape_text(char *buf, size_t n, int nd, const size_t *dims)
+{
+    buf[0] = 0;
+    for (int i = 0; i < nd; i++)
+        snprintf(buf + strlen(buf), n - strlen(buf), "%s%zu", i ? ", " : "",
+                 dims[i]);
+}
+
 /* The header's shape against the one expected; *count: its floats. */
 static conv_status match_shape(int gn, const size_t *got, int ndim,
                                const size_t *dims, size_t *count, char *err,
                                size_t len)
 {
+    char want[200], have[200];
+    shape_text(have, sizeof have, gn, got);
     bool same = gn == ndim;
     for (int i = 0; same && i < ndim; i++) same = got[i] == dims[i];
     if (!same) {
-        char want[128] = "", have[128] = "";
-        for (int i = 0; i < ndim; i++)
-            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%zu",
-                     i ? ", " : "", dims[i]);
-        for (int i = 0; i < gn; i++)
-            snprintf(have + strlen(have), sizeof have - strlen(have), "%s%zu",
-                     i ? ", " : "", got[i]);
+        shape_text(want, sizeof want, ndim, dims);
         return conv_why(err, len, CONV_INVALID,
                         "shape (%s) does not match the descriptor's (%s)", have,
                         want);
     }
-    *count = 1;
-    for (int i = 0; i < ndim; i++) *count *= dims[i];
+    /* Checked: a wrapped product would pass as a small array. */
+    size_t c = 1;
+    bool over = false, empty = false;
+    for (int i = 0; i < ndim; i++) {
+        over |= __builtin_mul_overflow(c, dims[i], &c);
+        empty |= dims[i] == 0;
+    }
+    if (!empty && (over || c > SIZE_MAX / sizeof(float)))
+        return conv_why(err, len, CONV_INVALID,
+                        "shape (%s) has more floats than memory holds", have);
+    *count = empty ? 0 : c;
     return CONV_OK;
 }
 
