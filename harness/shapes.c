@@ -33,6 +33,11 @@ int conv_name_count(const char *name)
 conv_status conv_shapes_add_desc(conv_shape_list *l, const char *desc,
                                  size_t mem_cap, char *err, size_t len)
 {
+    /* The text is the row's desc in the CSV: never a truncated one. */
+    if (strlen(desc) >= sizeof l->v->text)
+        return conv_why(err, len, CONV_INVALID,
+                        "bad descriptor: longer than %zu characters",
+                        sizeof l->v->text - 1);
     conv_problem p;
     char why[sizeof l->v->why];
     conv_status st = conv_desc_parse(desc, mem_cap, &p, why, sizeof why);

@@ -30,6 +30,8 @@ expect 2 "ic: negative" -- "$cb" verify --desc ic-3ih5oc4kh3
 expect 2 "memory cap" -- "$cb" verify --desc mb256ic4096ih2048oc4096kh1
 expect 2 "memory cap" -- "$cb" verify --desc ic64ih1024oc64kh3 --mb 1000000
 expect 2 "n: name has no closing quote" -- "$cb" verify --desc 'ic3ih5oc4kh3n"x'
+# Longer than the CSV's desc column: refused, not truncated.
+expect 2 "longer than 255 characters" -- "$cb" verify --desc "$(printf '_%.0s' {1..250})ic3ih5oc4kh3"
 expect 3 "3D problems" -- "$cb" exec --algo naive --desc mb1ic3id4ih4iw4oc4kd3kh3kw3 \
     --input "$tmp/x.npy" --weights "$tmp/w.npy" --output "$tmp/y.npy"
 # 3D problems in verify are rows, not errors: exit 0.
