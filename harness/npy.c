@@ -1,4 +1,5 @@
 /* NumPy .npy (format 1.0-3.0): float32, C order only. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,7 +76,8 @@ static conv_status header_dict(const char *h, int *ndim, size_t *dims,
         char *end;
         errno = 0;
         unsigned long long x = strtoull(s, &end, 10);
-        if (end == s || errno || gn == CONV_NPY_MAX_DIMS || *s == '-')
+        /* Digits only: strtoull would take " -1" as 2^64 - 1. */
+        if (!isdigit((unsigned char)*s) || errno || gn == CONV_NPY_MAX_DIMS)
             return conv_why(err, len, CONV_INVALID,
                             "malformed shape in header");
         dims[gn++] = (size_t)x;

@@ -85,6 +85,9 @@ expect 2 "dtype must be float32" -- "${run_exec[@]}" --input "$tmp/f64.npy" --we
 sed "s/'fortran_order': False/'fortran_order': True /" "$g/x.npy" > "$tmp/fortran.npy"
 expect 2 "C order" -- "${run_exec[@]}" --input "$tmp/fortran.npy" --weights "$g/w.npy"
 expect 2 "does not match the descriptor" -- "${run_exec[@]}" --input "$g/w.npy" --weights "$g/w.npy"
+# strtoull would read " -1" as 2^64 - 1: a malformed shape, not a mismatch.
+sed "s/(1, 1, 3, 3)/(1,\t-1, 3, 3)/" "$g/x.npy" > "$tmp/negdim.npy"
+expect 2 "malformed shape" -- "${run_exec[@]}" --input "$tmp/negdim.npy" --weights "$g/w.npy"
 cp "$g/x.npy" "$tmp/extra.npy"; printf 'xxxx' >> "$tmp/extra.npy"
 expect 2 "trailing bytes" -- "${run_exec[@]}" --input "$tmp/extra.npy" --weights "$g/w.npy"
 expect 2 "does not match the descriptor" -- "${run_exec[@]}" --input "$g/x.npy" --weights "$g/w.npy" --bias "$g/x.npy"
