@@ -10,7 +10,7 @@
 
 #include "harness.h"
 
-__attribute__((format(printf, 1, 2), noreturn)) static void
+__attribute__((format(printf, 1, 2), noreturn)) static inline void
 conv_fuzz_fail(const char *fmt, ...)
 {
     va_list ap;
