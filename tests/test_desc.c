@@ -34,6 +34,10 @@ static const expect good[] = {
     /* PB = -1 with stride 2 is the same problem as PB = 0 */
     {"mb1ic1ih7oc1oh3kh2sh2ph0",
      {1, 1, 1, 7, 7, 1, 3, 3, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0}},
+    /* symmetric ph1, but the bottom row of padding lies past the last
+     * window (oh 3 either way): PB 0, as the canonical form re-parses */
+    {"mb1ic1ih6oc1kh3sh2ph1",
+     {1, 1, 1, 6, 6, 1, 3, 3, 3, 3, 2, 2, 1, 0, 1, 0, 1, 1, 0}},
     /* depthwise */
     {"g32mb1ic32ih112oc32oh112kh3ph1",
      {1, 32, 32, 112, 112, 32, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0}},

@@ -33,6 +33,11 @@ int conv_name_count(const char *name)
 conv_status conv_shapes_add_desc(conv_shape_list *l, const char *desc,
                                  size_t mem_cap, char *err, size_t len)
 {
+    /* The text is the row's desc in the CSV: never a truncated one. */
+    if (strlen(desc) >= sizeof l->v->text)
+        return conv_why(err, len, CONV_INVALID,
+                        "bad descriptor: longer than %zu characters",
+                        sizeof l->v->text - 1);
     conv_problem p;
     char why[sizeof l->v->why];
     conv_status st = conv_desc_parse(desc, mem_cap, &p, why, sizeof why);
@@ -83,10 +88,64 @@ static FILE *open_shapes(const char *name, char *path, size_t plen)
     return fopen(path, "rb");
 }
 
+conv_status conv_shapes_parse_text(conv_shape_list *l, const char *text,
+                                   size_t size, const char *origin,
+                                   size_t mem_cap, char *err, size_t len)
+{
+    char tok[512], why[400];
+    conv_status st = CONV_OK;
+    int line = 1, before = l->n;
+    size_t tl = 0;
+    bool in_quote = false, in_comment = false;
+    /* One pass over the bytes and one EOF after them. */
+    for (size_t i = 0; i <= size; i++) {
+        int c = i < size ? (unsigned char)text[i] : EOF;
+        if (c == 0 || (c != EOF && c < 32 && !isspace(c)))
+            return conv_why(err, len, CONV_INVALID,
+                            "%s:%d: not a text shape file (byte 0x%02x)",
+                            origin, line, c);
+        if (in_comment && c != '\n' && c != EOF) continue;
+        in_comment = false;
+        if (!in_quote && c == '#') {
+            in_comment = true;
+            c = ' ';
+        }
+        if (c == '"') in_quote = !in_quote;
+        if (c == '\n' && in_quote)
+            return conv_why(err, len, CONV_INVALID, "%s:%d: unterminated quote",
+                            origin, line);
+        if (c == EOF || (!in_quote && isspace(c))) {
+            if (tl) {
+                tok[tl] = 0;
+                tl = 0;
+                st = conv_shapes_add_desc(l, tok, mem_cap, why, sizeof why);
+                if (st)
+                    return conv_why(err, len, st, "%s:%d: %s", origin, line,
+                                    why);
+            }
+            if (c == '\n') line++;
+            continue;
+        }
+        if (tl + 1 >= sizeof tok)
+            return conv_why(err, len, CONV_INVALID,
+                            "%s:%d: descriptor longer than %zu characters",
+                            origin, line, sizeof tok - 1);
+        tok[tl++] = (char)c;
+    }
+    if (l->n == before)
+        return conv_why(err, len, CONV_INVALID, "%s: no problems in file",
+                        origin);
+    return CONV_OK;
+}
+
+/* Shape files are read whole (hand-written lists are kilobytes, the
+ * torchvision set 190 KB), up to a bound for endless input. */
+#define SHAPES_MAX_BYTES (64u << 20)
+
 conv_status conv_shapes_load(conv_shape_list *l, const char *name,
                              size_t mem_cap, char *err, size_t len)
 {
-    char path[4096], tok[512], why[400];
+    char path[4096];
     FILE *f = open_shapes(name, path, sizeof path);
     if (!f)
         return conv_why(
@@ -95,57 +154,32 @@ conv_status conv_shapes_load(conv_shape_list *l, const char *name,
             "%s%s%s%s",
             name, conv_shapes_dir(), strchr(name, ':') ? " (no " : "",
             strchr(name, ':') ? path : "", strchr(name, ':') ? ")" : "");
+    char *text = NULL;
+    size_t size = 0, cap = 0, got;
     conv_status st = CONV_OK;
-    int line = 1, c, before = l->n;
-    size_t tl = 0;
-    bool in_quote = false, in_comment = false;
     do {
-        c = fgetc(f);
-        if (c == 0 || (c != EOF && c < 32 && !isspace(c))) {
-            st = conv_why(err, len, CONV_INVALID,
-                          "%s:%d: not a text shape file (byte 0x%02x)", path,
-                          line, c);
-            break;
-        }
-        if (in_comment && c != '\n' && c != EOF) continue;
-        in_comment = false;
-        if (!in_quote && c == '#') {
-            in_comment = true;
-            c = ' ';
-        }
-        if (c == '"') in_quote = !in_quote;
-        if (c == '\n' && in_quote) {
-            st = conv_why(err, len, CONV_INVALID, "%s:%d: unterminated quote",
-                          path, line);
-            break;
-        }
-        if (c == EOF || (!in_quote && isspace(c))) {
-            if (tl) {
-                tok[tl] = 0;
-                tl = 0;
-                conv_status a =
-                    conv_shapes_add_desc(l, tok, mem_cap, why, sizeof why);
-                if (a) {
-                    st = conv_why(err, len, a, "%s:%d: %s", path, line, why);
-                    break;
-                }
+        if (size == cap) {
+            cap = cap ? 2 * cap : 1 << 16;
+            char *t = cap <= SHAPES_MAX_BYTES ? realloc(text, cap) : NULL;
+            if (!t) {
+                st = conv_why(err, len, CONV_INVALID,
+                              "%s: larger than %u bytes, not a shape file",
+                              path, SHAPES_MAX_BYTES);
+                break;
             }
-            if (c == '\n') line++;
-            continue;
+            text = t;
         }
-        if (tl + 1 >= sizeof tok) {
-            st = conv_why(err, len, CONV_INVALID,
-                          "%s:%d: descriptor longer than %zu characters", path,
-                          line, sizeof tok - 1);
-            break;
-        }
-        tok[tl++] = (char)c;
-    } while (c != EOF);
+        got = fread(text + size, 1, cap - size, f);
+        const bool nul = memchr(text + size, 0, got) != NULL;
+        size += got;
+        if (nul) break; /* the parser refuses it there: read no further */
+    } while (got);
     if (st == CONV_OK && ferror(f))
         st = conv_why(err, len, CONV_INVALID, "%s: read error: %s", path,
                       strerror(errno));
-    if (st == CONV_OK && l->n == before)
-        st = conv_why(err, len, CONV_INVALID, "%s: no problems in file", path);
+    if (st == CONV_OK)
+        st = conv_shapes_parse_text(l, text, size, path, mem_cap, err, len);
+    free(text);
     fclose(f);
     return st;
 }
