@@ -40,7 +40,7 @@ fi
 t=$(mktemp -d "${TMPDIR:-/tmp}/convbench-slurm.XXXXXX")
 chmod 755 "$t" # munged wants its socket's directories searchable by all
 conf=$t/slurm.conf
-munge_pid='' slurm_pids=()
+munge_pid='' slurm_pids=() child=''
 # SLURM_CONF is never exported here: only the daemons, the client commands
 # and the jobs have it, which is how the clean-up finds every process of
 # this cluster (and of no other).
@@ -82,6 +82,10 @@ cleanup() {
     local rc=$?
     set +e
     trap '' INT TERM
+    if [ -n "$child" ]; then
+        kill "$child" 2>/dev/null
+        wait "$child" 2>/dev/null
+    fi
     stop
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
         for f in "$t"/slurmctld.log "$t"/slurmd.log "$t"/munge/munged.log; do
@@ -205,7 +209,21 @@ done
 echo "slurm: up in $((SECONDS - t0)) s: $host, ports $ctld_port and" \
     "$slurmd_port, $cpus CPUs"
 
-array() { slurm "$src/scripts/slurm-array.sh" --wait --poll 1 "$@"; }
+# run CMD...: CMD in the background, waited for, so that a signal to the
+# test is handled at once (bash runs traps only between commands), and the
+# clean-up stops CMD first.
+run() {
+    local rc=0
+    "$@" &
+    child=$!
+    wait "$child" || rc=$?
+    child=''
+    return "$rc"
+}
+array() {
+    run env SLURM_CONF="$conf" "$src/scripts/slurm-array.sh" --wait \
+        --poll 1 "$@"
+}
 expect() {
     local want=$1 rc=0
     shift
@@ -238,7 +256,7 @@ c=$((cpus < 2 ? cpus : 2))
 args=(verify --shapes default --quiet)
 t0=$SECONDS
 ref=0
-"$cb" "${args[@]}" --threads "$c" --csv "$t/ref.csv" || ref=$?
+run "$cb" "${args[@]}" --threads "$c" --csv "$t/ref.csv" || ref=$?
 [ "$ref" -le 1 ] || fail "unsharded verify: exit $ref"
 echo "unsharded: $((SECONDS - t0)) s, exit $ref"
 t0=$SECONDS
