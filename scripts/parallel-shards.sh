@@ -49,8 +49,13 @@ has() {
     return 1
 }
 # q WORD: WORD quoted for a POSIX shell (parallel runs the command in one,
-# here or through ssh).
-q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+# here or through ssh), each { as "{" so that no replacement string of
+# parallel's ({}, {.}, {#}, {= perl =}, ...) is seen in it.
+q() {
+    local s=${1//\'/\'\\\'\'}
+    s=${s//\{/\'\"\{\"\'}
+    printf "'%s'" "$s"
+}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 shards=4 jobs=1 sshlogin='' ret=0 out='' bin='' resume=0 dry=0

@@ -5,7 +5,8 @@
 #   verify|bench ... --shard I/N --csv F [--resume] ...: writes F (one row)
 #       and F.meta.json. Shard $FAKE_SHARD exits $FAKE_RC (default 0): 1
 #       keeps the CSV, as convbench with a FAILED row; 2 or more leaves
-#       none, as a usage error or a crash. --resume is remembered in the row.
+#       none, as a usage error or a crash. --resume is remembered in the row,
+#       the arguments in F.args, one a line.
 #   merge A.csv B.csv ... -o OUT: one header, every shard's rows, OUT.meta.json.
 set -euo pipefail
 if [ "${1:-}" = merge ]; then
@@ -23,6 +24,7 @@ if [ "${1:-}" = merge ]; then
     exit 0
 fi
 cmd=${1:-} shard='' csv='' resume=0
+all=("$@")
 while [ $# -gt 0 ]; do
     case $1 in
     --shard) shard=$2 && shift 2 ;;
@@ -48,4 +50,5 @@ status=PASSED
 printf 'algo,desc,status,resume\nfake,"shard ""%s""",%s,%s\n' "$shard" \
     "$status" "$resume" >"$csv"
 echo "{\"shard\": \"$shard\"}" >"$csv.meta.json"
+printf '%s\n' "${all[@]}" >"$csv.args"
 exit "$rc"

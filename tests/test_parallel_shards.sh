@@ -38,8 +38,13 @@ expect() {
 }
 
 # 1. Mechanics.
+# An argument as the shell and parallel could mangle it.
+# shellcheck disable=SC2016 # meant literally
+odd='n"it'"'"'s {} {= 1 =} $HOME `x` a;b"'
 FAKE_SHARD=2 FAKE_RC=1 expect 1 "$shards" --shards 3 --jobs 3 \
-    --out "$t/m1" --bin "$fake" -- verify
+    --out "$t/m1" --bin "$fake" -- verify --desc "$odd"
+grep -qxF -- "$odd" "$t/m1/shard-1.csv.args" ||
+    fail "the argument $odd did not reach convbench unchanged"
 [ "$(grep -c '^fake,' "$t/m1/all.csv")" -eq 3 ] ||
     fail "shard with FAILED rows: not all 3 shards merged"
 FAKE_SHARD=2 FAKE_RC=2 expect 3 "$shards" --shards 3 --jobs 3 \

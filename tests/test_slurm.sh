@@ -234,8 +234,12 @@ expect() {
 # 1. Mechanics.
 fake=$src/tests/fake_convbench.sh
 t0=$SECONDS
+# shellcheck disable=SC2016 # meant literally
+odd='n"it'"'"'s {} $HOME `x` a;b"' # an argument as a shell could mangle it
 FAKE_SHARD=2 FAKE_RC=1 expect 1 array --shards 3 --cpus 1 --out "$t/m1" \
-    --bin "$fake" -- verify
+    --bin "$fake" -- verify --desc "$odd"
+grep -qxF -- "$odd" "$t/m1/shard-1.csv.args" ||
+    fail "the argument $odd did not reach convbench unchanged"
 [ "$(grep -c '^fake,' "$t/m1/all.csv")" -eq 3 ] ||
     fail "shard with FAILED rows: not all 3 shards merged"
 FAKE_SHARD=2 FAKE_RC=2 expect 3 array --shards 3 --cpus 1 --out "$t/m2" \
