@@ -148,6 +148,8 @@ done
 host=$(uname -n)
 host=${host%%.*}
 cpus=$(nproc)
+# SchedulerParameters: start a job as soon as it can run (the default
+# batch_sched_delay of 3 s tripled the mechanics' time).
 cat >"$conf" <<EOF
 ClusterName=convbench
 SlurmctldHost=$host(127.0.0.1)
@@ -174,6 +176,7 @@ MpiDefault=none
 MailProg=/bin/true
 ReturnToService=2
 SlurmdParameters=config_overrides
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=100000
 NodeName=convbench1 NodeHostname=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=1000 State=UNKNOWN
 PartitionName=debug Nodes=convbench1 Default=YES MaxTime=INFINITE State=UP
 EOF
