@@ -79,7 +79,7 @@ run_shard() {
         opts+=(--threads "$SLURM_CPUS_PER_TASK")
     fi
     [ "$resume" = 1 ] && opts+=(--resume)
-    echo "slurm-array: shard $i/$n, job ${SLURM_JOB_ID:-?} on $(hostname):" \
+    echo "slurm-array: shard $i/$n, job ${SLURM_JOB_ID:-?} on $(uname -n):" \
         "$bin $cmd ${opts[*]} $*"
     local rc=0
     "$bin" "$cmd" "${opts[@]}" "$@" || rc=$?
@@ -101,7 +101,7 @@ run_shard() {
 run_merge() {
     local n=$1 dir=$2 bin=$3 i rc files=() bad=()
     for ((i = 1; i <= n; i++)); do files+=("$dir/shard-$i.csv"); done
-    echo "slurm-array: merge, job ${SLURM_JOB_ID:-?} on $(hostname):" \
+    echo "slurm-array: merge, job ${SLURM_JOB_ID:-?} on $(uname -n):" \
         "$bin merge ${files[*]} -o $dir/all.csv"
     rc=0
     "$bin" merge "${files[@]}" -o "$dir/all.csv" || rc=$?
