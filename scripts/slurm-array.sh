@@ -49,8 +49,8 @@
 set -euo pipefail
 
 usage() {
-    sed -n '2,/^# e\.g\./s/^# \{0,1\}//p' "$0" >&2
-    exit 2
+    sed -n '2,/^# e\.g\./s/^# \{0,1\}//p' "$0"
+    exit 0
 }
 die() {
     echo "slurm-array: $*" >&2
