@@ -22,6 +22,10 @@ pkgs=(
     ocl-icd-opencl-dev
     python3 python3-matplotlib python3-numpy # scripts/plot.py and tests
     python3-torch python3-torchvision # scripts/model_shapes.py and its test
+    # scripts/parallel-shards.sh, scripts/slurm-array.sh and their tests,
+    # which start a throw-away single-node Slurm (no daemon is started or
+    # enabled by installing them where no init system runs, as in a chroot)
+    parallel slurmctld slurmd slurm-client munge
 )
 
 # The fuzz build (scripts/fuzz.sh, docs/fuzzing.md) instead: clang and its
