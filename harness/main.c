@@ -33,6 +33,7 @@ static void print_help(void)
            "                    [--no-normalize] [--all]\n"
            "  convbench summary RESULTS.csv [--per-layer] [--choice-out "
            "FILE] [--networks SET]\n"
+           "  convbench merge SHARD.csv... -o ALL.csv [--allow-missing]\n"
            "  convbench gbench [options] [-- google-benchmark flags]\n"
            "  convbench selftest [--algo a,b]  (the verifier against its "
            "fault catalogue)\n\n"
@@ -146,6 +147,7 @@ static const struct command {
     {"selftest", CONV_CMD_SELFTEST, NULL, run_selftest, false},
     {"compare", CONV_CMD_COMPARE, conv_compare_main, NULL, false},
     {"summary", CONV_CMD_SUMMARY, conv_summary_main, NULL, false},
+    {"merge", CONV_CMD_MERGE, conv_merge_main, NULL, false},
 };
 
 int main(int argc, char **argv)

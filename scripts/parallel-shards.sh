@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run convbench verify or bench as N shards with GNU parallel, here or on
-# ssh hosts (DESIGN §15), then merge them into one CSV.
+# ssh hosts (docs/design.md §15), then merge them into one CSV.
 #
 #   scripts/parallel-shards.sh [options] -- verify|bench [CONVBENCH_OPTIONS...]
 #     --shards N        shards (default 4)

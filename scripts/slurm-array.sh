@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run convbench verify or bench as a Slurm job array, one task per shard
-# (DESIGN §15), and merge the shards in a job that waits for the array.
+# (docs/design.md §15), and merge the shards in a job that waits for the array.
 #
 #   scripts/slurm-array.sh [options] -- verify|bench [CONVBENCH_OPTIONS...]
 #     --shards N      shards, one array task each (default 4)

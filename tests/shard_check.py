@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks sharded results against one unsharded run (tests of DESIGN §15):
+"""Checks sharded results against one unsharded run (tests of docs/design.md §15):
 
     shard_check.py UNSHARDED.csv MERGED.csv SHARD1.csv ... SHARDN.csv
 

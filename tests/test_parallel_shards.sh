@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What it checks (DESIGN §15): scripts/parallel-shards.sh, GNU parallel on
+# What it checks (docs/design.md §15): scripts/parallel-shards.sh, GNU parallel on
 # this machine.
 # 1. Mechanics, with tests/fake_convbench.sh standing in for convbench: a
 #    shard exiting 1 (FAILED rows) is merged and the script exits 1; a

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What it checks (DESIGN §15): scripts/slurm-array.sh on a real Slurm. The
+# What it checks (docs/design.md §15): scripts/slurm-array.sh on a real Slurm. The
 # test starts a single-node cluster on this machine: Debian's munged,
 # slurmctld and slurmd, as root, with a throw-away slurm.conf, munge key and
 # munge socket in a temporary directory and free ports of their own (nothing

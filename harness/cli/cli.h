@@ -14,6 +14,7 @@ typedef enum conv_command {
     CONV_CMD_SELFTEST,
     CONV_CMD_COMPARE,
     CONV_CMD_SUMMARY,
+    CONV_CMD_MERGE,
     CONV_NCOMMANDS
 } conv_command;
 

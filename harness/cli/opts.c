@@ -275,6 +275,24 @@ NPY_OPT(set_output, "--output")
 NPY_OPT(set_diff_dst, "--diff-dst")
 NPY_OPT(set_output_bias, "--output-bias")
 
+/* --shard I/N: 1 <= I <= N <= 10^5. */
+static int set_shard(conv_opts *o, const char *v)
+{
+    int i, n, end = 0;
+    if (sscanf(v, "%d/%d%n", &i, &n, &end) != 2 || v[end] || !isdigit(*v) ||
+        i < 1 || n < i || n > 100000)
+        return conv_usage_error(
+            "--shard: '%s' is not I/N with 1 <= I <= N <= 100000%s", v, "");
+    o->shard_i = i, o->shard_n = n;
+    return 0;
+}
+static int set_resume(conv_opts *o, const char *v)
+{
+    (void)v;
+    o->resume = true;
+    return 0;
+}
+
 /* --dir a,b or all: the directions of a training step to run. */
 static int set_dir(conv_opts *o, const char *v)
 {
@@ -356,6 +374,10 @@ static const struct option_row {
      "          run plugin rows in-process too (default: isolated)"},
     {"--row-timeout", true, set_row_timeout,
      "S         seconds an isolated row may take (default 60)"},
+    {"--shard", true, set_shard,
+     "I/N       only the I-th of N shards of the problems (balanced by FLOPs)"},
+    {"--resume", false, set_resume,
+     "          continue the --csv an interrupted run left (same options)"},
     {"--dir", true, set_dir,
      "D,...     fwd, bwd_d, bwd_w, bwd_wb or all (default fwd)"},
     {"--input", true, set_input, "x.npy     (exec) input"},
@@ -462,5 +484,16 @@ int conv_cli_parse(conv_opts *o, conv_command cmd, int argc, char **argv)
         return conv_usage_error("--breakdown is only for bench%s", "", "");
     if (o->rest_argc && cmd != CONV_CMD_GBENCH)
         return conv_usage_error("'--' is only for gbench%s", "", "");
-    return apply_to_problems(o);
+    const bool rows = cmd == CONV_CMD_VERIFY || cmd == CONV_CMD_BENCH;
+    if (o->resume && (!rows || !o->csv))
+        return conv_usage_error("--resume is for verify and bench with "
+                                "--csv%s",
+                                "", "");
+    if ((rc = apply_to_problems(o))) return rc;
+    o->problems = o->shapes.n;
+    o->problems_hash = conv_shapes_hash(&o->shapes);
+    if (o->shard_n &&
+        conv_shapes_shard(&o->shapes, o->shard_i, o->shard_n) != CONV_OK)
+        return conv_usage_error("--shard: out of memory%s", "", "");
+    return 0;
 }

@@ -68,10 +68,18 @@ static void git_commit(char *out, size_t len)
     pclose(p);
 }
 
-conv_status conv_meta_write(const char *csv_path, int argc, char **argv,
-                            int threads, double sgemm_gflops, const char *fill,
-                            unsigned long long seed, char *err, size_t len)
+const char *const conv_meta_row_keys[] = {
+    "algos", "dirs",    "problems",   "problems_hash", "fill",
+    "seed",  "threads", "git_commit", "compiler",
+};
+const int conv_meta_row_key_count =
+    (int)(sizeof conv_meta_row_keys / sizeof conv_meta_row_keys[0]);
+
+conv_status conv_meta_write(const char *csv_path, const conv_meta_args *m,
+                            char *err, size_t len)
 {
+    const int argc = m->argc, threads = m->threads;
+    char **argv = m->argv;
     char path[4096], tmp[4200], model[256], flags[4096], commit[64], date[64],
         cmd[4096] = "", buf[256];
     snprintf(path, sizeof path, "%s.meta.json", csv_path);
@@ -125,14 +133,26 @@ conv_status conv_meta_write(const char *csv_path, int argc, char **argv,
     put_str(f, "git_commit", commit, false);
     put_str(f, "date", date, false);
     put_str(f, "command", cmd, false);
-    put_str(f, "fill", fill, false);
-    fprintf(f, "  \"seed\": %llu,\n", seed);
-    fprintf(f, "  \"sgemm_gflops\": %.3f\n}\n", sgemm_gflops);
+    put_str(f, "fill", m->fill, false);
+    fprintf(f, "  \"seed\": %llu,\n", m->seed);
+    put_str(f, "algos", m->algos ? m->algos : "", false);
+    put_str(f, "dirs", m->dirs ? m->dirs : "", false);
+    fprintf(f, "  \"problems\": %d,\n", m->problems);
+    /* a string: a 64-bit hash is no JSON number a reader keeps exactly */
+    snprintf(buf, sizeof buf, "%016llx", m->problems_hash);
+    put_str(f, "problems_hash", buf, false);
+    if (m->shard_n)
+        snprintf(buf, sizeof buf, "%d/%d", m->shard_i, m->shard_n);
+    else
+        buf[0] = 0;
+    put_str(f, "shard", buf, false);
+    fprintf(f, "  \"sgemm_gflops\": %.3f\n}\n", m->sgemm_gflops);
     return conv_file_commit(f, tmp, path, err, len);
 }
 
-/* ---- reading a .meta.json back: a flat object of string and number
- * members; nested values and literals are skipped. */
+/* ---- reading a .meta.json back: a flat object of string, number and
+ * literal (true, false, null: their text) members; nested values are
+ * skipped. */
 
 static char *skip_ws(char *s)
 {
@@ -197,8 +217,14 @@ static char *json_value(conv_meta *m, const char *key, char *s)
         return s;
     }
     if (*s == '{' || *s == '[') return json_skip_nested(s);
-    if (!strncmp(s, "true", 4) || !strncmp(s, "null", 4)) return s + 4;
-    if (!strncmp(s, "false", 5)) return s + 5;
+    static const char *const literals[] = {"true", "false", "null"};
+    for (int i = 0; i < 3; i++) {
+        const size_t n = strlen(literals[i]);
+        if (strncmp(s, literals[i], n)) continue;
+        if (m->n < CONV_META_MAX)
+            m->kv[m->n++] = (conv_meta_kv){key, literals[i], false, NAN};
+        return s + n;
+    }
     char *end;
     const double v = strtod(s, &end);
     if (end == s) return NULL;

@@ -177,10 +177,28 @@ void conv_csv_free(conv_csv_file *c);
  * "cores", "threads", "blas_core", "openblas_config", "fftw_version",
  * "dnnl_version", "compiler", "git_commit", "date", "command",
  * "sgemm_gflops" (OpenBLAS sgemm rate at 1024^3 measured at the start of the
- * run, the machine-speed yardstick compare normalises by), "fill", "seed". */
-conv_status conv_meta_write(const char *csv_path, int argc, char **argv,
-                            int threads, double sgemm_gflops, const char *fill,
-                            unsigned long long seed, char *err, size_t len);
+ * run, the machine-speed yardstick compare normalises by), "fill", "seed",
+ * and what defines the rows (docs/design.md §15, compared by --resume and
+ * merge): "algos", "dirs", "problems" and "problems_hash" (the problem
+ * list before --shard), "shard" ("I/N", or "" when not sharded). */
+typedef struct conv_meta_args {
+    int argc;
+    char **argv;
+    int threads;
+    double sgemm_gflops;
+    const char *fill;
+    unsigned long long seed;
+    const char *algos, *dirs; /* "naive,fft", "fwd,bwd_d" */
+    int problems;
+    unsigned long long problems_hash;
+    int shard_i, shard_n; /* 0 0: the whole list */
+} conv_meta_args;
+/* The members of what defines the rows: a run resumes, and shards merge,
+ * only where these agree (besides the shard itself). */
+extern const char *const conv_meta_row_keys[];
+extern const int conv_meta_row_key_count;
+conv_status conv_meta_write(const char *csv_path, const conv_meta_args *m,
+                            char *err, size_t len);
 /* A .meta.json read back: its members, strings unescaped. */
 #define CONV_META_MAX 64
 typedef struct conv_meta_kv {
@@ -195,7 +213,8 @@ typedef struct conv_meta {
     conv_meta_kv kv[CONV_META_MAX];
 } conv_meta;
 /* Reads <csv_path>.meta.json; a missing one is no error (m->found false).
- * Members beyond CONV_META_MAX and nested values are skipped. */
+ * true, false and null read as those words; members beyond CONV_META_MAX
+ * and nested values are skipped. */
 conv_status conv_meta_read(const char *csv_path, conv_meta *m, char *err,
                            size_t len);
 /* The same from text (NUL-terminated, taken over by m). */
@@ -212,17 +231,11 @@ void conv_meta_free(conv_meta *m);
  * .meta.json with "interrupted": true, "signal", "rows_done" and
  * "rows_planned", remove every temporary file and exit 128 + the signal
  * (130 for SIGINT, 143 for SIGTERM). A finished run's .meta.json has
- * "interrupted": false and the same counts. */
-typedef struct conv_meta_args {
-    int argc;
-    char **argv;
-    int threads;
-    double sgemm_gflops;
-    const char *fill;
-    unsigned long long seed;
-} conv_meta_args;
+ * "interrupted": false and the same counts. done: rows already in the CSV
+ * (--resume: copied from the run before), counted and committed. */
 conv_status conv_partial_begin(const conv_csv *c, const char *path, int planned,
-                               const conv_meta_args *m, char *err, size_t len);
+                               int done, const conv_meta_args *m, char *err,
+                               size_t len);
 /* After each complete row written to f: flushes it and counts it. */
 conv_status conv_partial_row(FILE *f);
 /* Before the final commit of the CSV: a signal from here on waits for

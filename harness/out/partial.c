@@ -131,9 +131,7 @@ static conv_status meta_prefix(const char *csv_path, const conv_meta_args *m,
                         strerror(errno));
     close(fd);
     snprintf(file, sizeof file, "%s.meta.json", base);
-    conv_status st =
-        conv_meta_write(base, m->argc, m->argv, m->threads, m->sgemm_gflops,
-                        m->fill, m->seed, err, len);
+    conv_status st = conv_meta_write(base, m, err, len);
     unlink(base);
     if (st) return st;
     FILE *f = fopen(file, "r");
@@ -182,7 +180,8 @@ static void drop(void)
 }
 
 conv_status conv_partial_begin(const conv_csv *c, const char *path, int planned,
-                               const conv_meta_args *m, char *err, size_t len)
+                               int done, const conv_meta_args *m, char *err,
+                               size_t len)
 {
     conv_status st = CONV_INVALID;
     snprintf(g.tmp, sizeof g.tmp, "%s", c->tmp);
@@ -192,7 +191,7 @@ conv_status conv_partial_begin(const conv_csv *c, const char *path, int planned,
     snprintf(g.mspare, sizeof g.mspare, "%s.tmpXXXXXX", g.meta);
     g.planned = planned;
     g.owner = getpid();
-    atomic_store(&rows_done, 0);
+    atomic_store(&rows_done, done);
     atomic_store(&committing, 0);
     atomic_store(&held_signal, 0);
     atomic_store(&holding, false);

@@ -112,6 +112,13 @@ typedef struct conv_sweep_class {
 extern const conv_sweep_class conv_sweep_classes[];
 extern const int conv_sweep_class_count;
 void conv_shapes_free(conv_shape_list *l);
+/* A hash of the list (canonical descriptors and biases, in order): what
+ * shards of one run and a resumed run must agree on. */
+unsigned long long conv_shapes_hash(const conv_shape_list *l);
+/* Keeps the problems of shard `shard` of n (1-based), in list order: the
+ * problems by FLOPs, largest first, each to the least loaded shard. The
+ * same split on every machine. */
+conv_status conv_shapes_shard(conv_shape_list *l, int shard, int n);
 
 /* ---- data (fill.c) ----------------------------------------------------- */
 typedef enum conv_fill { CONV_FILL_INT = 0, CONV_FILL_REAL } conv_fill;

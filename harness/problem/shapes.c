@@ -369,3 +369,66 @@ conv_status conv_shapes_sweep(conv_shape_list *l, int count,
     }
     return CONV_OK;
 }
+
+/* ---- shards (docs/design.md §15) --------------------------------------- */
+
+unsigned long long conv_shapes_hash(const conv_shape_list *l)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int i = 0; i < l->n; i++) {
+        char d[320];
+        const conv_shape *s = &l->v[i];
+        if (s->st == CONV_OK)
+            conv_desc_format(&s->p, d, sizeof d);
+        else
+            snprintf(d, sizeof d, "%s", s->text);
+        /* the bias too: a sweep's problems keep the one they drew */
+        snprintf(d + strlen(d), sizeof d - strlen(d), "|%d;",
+                 s->st == CONV_OK && s->p.bias);
+        for (const char *c = d; *c; c++)
+            h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+typedef struct by_flops {
+    int64_t flops;
+    int i;
+} by_flops;
+
+static int heavier_first(const void *a, const void *b)
+{
+    const by_flops *x = a, *y = b;
+    if (x->flops != y->flops) return x->flops < y->flops ? 1 : -1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Longest first, each to the least loaded shard (the lowest on a tie):
+ * integer arithmetic on the list alone, so every machine splits alike. */
+conv_status conv_shapes_shard(conv_shape_list *l, int shard, int n)
+{
+    by_flops *v = malloc((size_t)(l->n + 1) * sizeof *v);
+    int64_t *load = calloc((size_t)n, sizeof *load);
+    int *owner = malloc((size_t)(l->n + 1) * sizeof *owner);
+    conv_status st = CONV_NOMEM;
+    if (!v || !load || !owner) goto cleanup;
+    for (int i = 0; i < l->n; i++)
+        v[i] =
+            (by_flops){l->v[i].st == CONV_OK ? conv_flops(&l->v[i].p) : 0, i};
+    qsort(v, (size_t)l->n, sizeof *v, heavier_first);
+    for (int k = 0; k < l->n; k++) {
+        int best = 0;
+        for (int j = 1; j < n; j++)
+            if (load[j] < load[best]) best = j;
+        load[best] += v[k].flops;
+        owner[v[k].i] = best + 1;
+    }
+    int kept = 0;
+    for (int i = 0; i < l->n; i++)
+        if (owner[i] == shard) l->v[kept++] = l->v[i];
+    l->n = kept;
+    st = CONV_OK;
+cleanup:
+    free(v), free(load), free(owner);
+    return st;
+}

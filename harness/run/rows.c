@@ -63,12 +63,54 @@ typedef struct run {
     conv_csv csv;
     conv_ctx ctx;
     conv_meta_args meta;
+    char algos[CONV_MAX_ALGOS * 64], dirs[64];
+    conv_resume resume;
     int counts[CONV_NROW_STATUSES];
 } run;
 
 static int rows_planned(const conv_opts *o)
 {
     return o->shapes.n * o->ndirs * o->nalgos;
+}
+
+/* What the meta says of the run: the options, and what defines its rows
+ * (compared by --resume and merge). */
+static void describe(run *r, int argc, char **argv)
+{
+    const conv_opts *o = r->o;
+    size_t at = 0;
+    for (int k = 0; k < o->nalgos; k++)
+        at += (size_t)snprintf(r->algos + at, sizeof r->algos - at, "%s%s",
+                               k ? "," : "", o->algos[k]->name);
+    at = 0;
+    for (int k = 0; k < o->ndirs; k++)
+        at += (size_t)snprintf(r->dirs + at, sizeof r->dirs - at, "%s%s",
+                               k ? "," : "", conv_dirs[o->dirs[k]].name);
+    r->meta = (conv_meta_args){
+        .argc = argc,
+        .argv = argv,
+        .threads = o->threads,
+        .fill = o->fill == CONV_FILL_INT ? "int" : "real",
+        .seed = o->seed,
+        .algos = r->algos,
+        .dirs = r->dirs,
+        .problems = o->problems,
+        .problems_hash = o->problems_hash,
+        .shard_i = o->shard_i,
+        .shard_n = o->shard_n,
+    };
+}
+
+/* --resume: the rows of the CSV before, checked, into the new one. */
+static int resume_rows(run *r)
+{
+    int rc = conv_resume_open(&r->resume, r->o->csv, &r->meta);
+    if (rc || !r->resume.on) return rc;
+    for (int i = 0; i < CONV_NROW_STATUSES; i++)
+        r->counts[i] = r->resume.counts[i];
+    if ((rc = conv_resume_copy(&r->resume, r->csv.f)))
+        fprintf(stderr, "convbench: --resume: cannot write %s\n", r->o->csv);
+    return rc;
 }
 
 /* The CSV, the timing buffer, the isolation server and the interrupt
@@ -78,24 +120,24 @@ static int run_begin(run *r, int argc, char **argv)
     conv_opts *o = r->o;
     char err[512];
     int rc;
+    describe(r, argc, argv);
     if (o->csv && (rc = conv_csv_open(&r->csv, o->csv))) return rc;
+    if (o->resume && (rc = resume_rows(r))) {
+        conv_csv_close(&r->csv, o->csv, false);
+        return rc;
+    }
     r->ctx = conv_make_ctx(o, NULL, 0);
-    const double yardstick =
+    r->meta.sgemm_gflops =
         r->timed || o->csv ? conv_sgemm_gflops(1024, 1024, 1024, 100) : 0;
-    r->meta = (conv_meta_args){argc,
-                               argv,
-                               o->threads,
-                               yardstick,
-                               o->fill == CONV_FILL_INT ? "int" : "real",
-                               o->seed};
     if (conv_timing_init(o) != CONV_OK) {
         fprintf(stderr, "convbench: --cold-cache: out of memory\n");
         conv_csv_close(&r->csv, o->csv, false);
         return CONV_EXIT_USAGE;
     }
     conv_isolate_start(o); /* before any OpenMP work: see isolate.c */
-    if (r->csv.f && conv_partial_begin(&r->csv, o->csv, rows_planned(o),
-                                       &r->meta, err, sizeof err)) {
+    if (r->csv.f &&
+        conv_partial_begin(&r->csv, o->csv, rows_planned(o), r->resume.f.nrows,
+                           &r->meta, err, sizeof err)) {
         fprintf(stderr, "convbench: --csv: %s\n", err);
         conv_csv_close(&r->csv, o->csv, false);
         conv_timing_free();
@@ -124,7 +166,13 @@ static int run_problem(run *r, const conv_shape *s, conv_dir dir)
     conv_opts *o = r->o;
     bool have_data = false;
     int rc = 0;
-    if (s->st == CONV_OK) {
+    bool wanted = !r->resume.on; /* --resume: a row not yet in the CSV */
+    for (int k = 0; k < o->nalgos && !wanted; k++) {
+        conv_row row;
+        conv_row_init(&row, o->algos[k]->name, dir, s, o->threads);
+        wanted = !conv_resume_has(&r->resume, &row);
+    }
+    if (s->st == CONV_OK && wanted) {
         const conv_problem p = conv_dir_problem(&s->p, dir);
         conv_progress_row(&r->pr, "(reference)",
                           s->p.name[0] ? s->p.name : s->text);
@@ -141,6 +189,10 @@ static int run_problem(run *r, const conv_shape *s, conv_dir dir)
     for (int k = 0; k < o->nalgos && !rc; k++) {
         conv_row *row = &rows[k];
         conv_row_init(row, o->algos[k]->name, dir, s, o->threads);
+        if (conv_resume_has(&r->resume, row)) {
+            row->algo = NULL; /* kept from the run before, counted */
+            continue;
+        }
         conv_progress_row(&r->pr, row->algo,
                           row->p.name[0] ? row->p.name : row->desc);
         if (s->st != CONV_OK) {
@@ -159,6 +211,7 @@ static int run_problem(run *r, const conv_shape *s, conv_dir dir)
     if (!defer || rc) return rc;
     const double sg = have_data ? sgemm_ref(o, &r->d.p) : NAN;
     for (int k = 0; k < o->nalgos && !rc; k++) {
+        if (!rows[k].algo) continue; /* --resume: already in the CSV */
         if (!isnan(rows[k].gflops) && sg > 0) {
             rows[k].sgemm_gflops = sg;
             rows[k].sgemm_frac = rows[k].gflops / sg;
@@ -176,6 +229,7 @@ static int run_end(run *r, int rc)
     char err[512];
     conv_isolate_stop();
     conv_progress_end(&r->pr);
+    conv_resume_free(&r->resume);
     conv_data_free(&r->d);
     conv_timing_free();
     free(r->d.times);
@@ -209,7 +263,8 @@ int conv_run_rows(conv_opts *o, int argc, char **argv, bool timed)
     run r = {.o = o, .timed = timed};
     int rc = run_begin(&r, argc, argv);
     if (rc) return rc;
-    conv_progress_start(&r.pr, o->progress, o->quiet, rows_planned(o));
+    conv_progress_start(&r.pr, o->progress, o->quiet,
+                        rows_planned(o) - r.resume.f.nrows);
     if (!o->quiet)
         printf("%-14s %-6s %-11s %10s %9s %9s  %s\n", "algo", "dir", "status",
                "median_ms", "GFLOP/s", "rel_err",

@@ -31,6 +31,10 @@ typedef struct conv_opts {
     double ci, max_ms; /* timing rule (timing.c); max_ms 0: not given */
     bool progress;     /* --progress: also when stderr is no terminal */
     const char *csv;
+    bool resume;                      /* --resume: continue the CSV (rows.c) */
+    int shard_i, shard_n;             /* --shard I/N; 0 0: every problem */
+    int problems;                     /* in the list before --shard */
+    unsigned long long problems_hash; /* of that list (conv_shapes_hash) */
     size_t ws_cap, mem_cap;
     conv_fft_effort effort;
     char wisdom[4096];
@@ -200,6 +204,25 @@ void conv_isolate_stop(void);
 /* GFLOP/s of OpenBLAS sgemm (row-major, no transpose) for M x N x K,
  * median over runs of at least min_ms; 0 when built without OpenBLAS. */
 double conv_sgemm_gflops(int m, int n, int k, double min_ms);
+
+/* ---- --resume (resume.c) ----------------------------------------------- */
+typedef struct conv_resume {
+    bool on;         /* a CSV to continue */
+    conv_csv_file f; /* its rows */
+    char *text;      /* its bytes, copied into the new CSV */
+    int counts[CONV_NROW_STATUSES];
+} conv_resume;
+/* Reads path and its meta (a missing path: nothing to resume, rs->on
+ * false); an exit code: CONV_EXIT_USAGE after a message naming what
+ * differs, when it is no convbench CSV or the rows it was made for
+ * (m: this run) differ. */
+int conv_resume_open(conv_resume *rs, const char *path,
+                     const conv_meta_args *m);
+/* Whether the CSV holds r's row: (algo, dir, desc). */
+bool conv_resume_has(const conv_resume *rs, const conv_row *r);
+/* Its rows, as they were, to f (after the header). */
+int conv_resume_copy(const conv_resume *rs, FILE *f);
+void conv_resume_free(conv_resume *rs);
 
 /* ---- commands on the driver -------------------------------------------- */
 /* verify and bench (rows.c): every algorithm on every problem; returns an
