@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Shape file of every Conv1d/Conv2d a PyTorch model executes (docs/design.md §11).
+"""Shape file of every Conv1d/Conv2d a PyTorch model executes, and of its
+transposed convolutions as bwd_d problems (docs/design.md §11, §14).
 
     model_shapes.py MODEL [--input CxHxW] [--batch N] [--name NAME] [-o FILE]
     model_shapes.py --list
@@ -23,8 +24,28 @@ What is recorded is what the convolution computes:
     convolution: the descriptor is that valid convolution on the padded
     input (ih + PT + PB), with no padding;
   - dilation D is written as benchdnn's dh = D - 1.
-Convolutions called as functions (F.conv2d) and Conv3d/ConvTranspose
+Convolutions called as functions (F.conv2d) and Conv3d/ConvTranspose3d
 layers are not recorded; the latter are counted in a note on stderr.
+
+ConvTranspose1d/ConvTranspose2d layers are recorded as the bwd_d problem of
+their equivalent convolution (docs/design.md §14): a ConvTranspose with
+in C1, out C2, kernel k, stride s, padding p, output_padding op, dilation
+d, groups g on an H1-long input computes dx of the convolution with
+ic = C2, oc = C1, ih = (H1-1)*s - 2p + d*(k-1) + op + 1, padding p, stride
+s, dilation d, groups g and oh = H1; its weight (C1 x C2/g x k) is that
+convolution's, its input is dy and its output (less its bias) is dx.
+A shape file has no direction, so these problems go to a file of their
+own, run with --dir bwd_d:
+    -o FILE     writes the Conv1d/Conv2d problems to FILE and, when the
+                model has transposed convolutions, their bwd_d problems
+                to FILE.bwd_d (same names, NAME:module.path*N):
+                    convbench bench --shapes FILE
+                    convbench bench --shapes FILE.bwd_d --dir bwd_d
+    stdout      the forward problems, then the bwd_d ones as comments
+                "# bwd_d: DESCRIPTOR" (the text stays a forward shape file)
+An output_padding of at least stride + padding (possible only with
+dilation over the stride) leaves trailing outputs no input reaches, which
+no descriptor can express: such a layer is not recorded (note on stderr).
 
 --all-torchvision writes every torchvision classification and segmentation
 model at batch 1 (input 3x224x224, inception_v3 3x299x299): one file per
@@ -200,6 +221,18 @@ def axis(inp, out, k, s, d, pa, pb, mode):
     return dict(i=inp, o=out, k=k, s=s, p=pa, d=d - 1)
 
 
+def fields(groups, mb, ic, oc, axes):
+    """benchdnn descriptor (without name) from axis() dicts, h then w."""
+    g = "g%d" % groups if groups != 1 else ""
+    names = "hw" if len(axes) == 2 else "w"
+    ins = "".join("i%s%d" % (n, ax["i"]) for n, ax in zip(names, axes))
+    outs = "".join("o%s%d" % (n, ax["o"]) for n, ax in zip(names, axes))
+    # benchdnn's order: kh kw sh sw ph pw dh dw
+    rest = "".join("%s%s%d" % (f, n, ax[f]) for f in "kspd"
+                   for n, ax in zip(names, axes))
+    return "%smb%dic%d%soc%d%s%s" % (g, mb, ic, ins, oc, outs, rest)
+
+
 def descriptor(m, x, y):
     """The benchdnn descriptor (without name) of conv module m on x -> y."""
     nd = x.dim() - 2
@@ -211,37 +244,85 @@ def descriptor(m, x, y):
         axes.append(axis(x.shape[2 + a], y.shape[2 + a], m.kernel_size[a],
                          m.stride[a], m.dilation[a], pads[r], pads[r + 1],
                          m.padding_mode))
-    g = "g%d" % m.groups if m.groups != 1 else ""
-    head = "%smb%dic%d" % (g, x.shape[0], x.shape[1])
-    names = "hw" if nd == 2 else "w"
-    ins = "".join("i%s%d" % (n, ax["i"]) for n, ax in zip(names, axes))
-    outs = "".join("o%s%d" % (n, ax["o"]) for n, ax in zip(names, axes))
-    # benchdnn's order: kh kw sh sw ph pw dh dw
-    rest = "".join("%s%s%d" % (f, n, ax[f]) for f in "kspd"
-                   for n, ax in zip(names, axes))
-    return "%s%soc%d%s%s" % (head, ins, y.shape[1], outs, rest)
+    return fields(m.groups, x.shape[0], x.shape[1], y.shape[1], axes)
+
+
+class NoDescriptor(Exception):
+    pass
+
+
+def transposed_axis(h1, out, k, s, p, d):
+    """One axis of a ConvTranspose (input h1, output out) as the benchdnn
+    fields of the convolution whose bwd_d it is: that convolution's input
+    is the ConvTranspose's output, its output the ConvTranspose's input."""
+    # output_padding as it ran (forward(x, output_size=...) may pick it)
+    op = out - ((h1 - 1) * s - 2 * p + d * (k - 1) + 1)
+    ih = (h1 - 1) * s - 2 * p + d * (k - 1) + op + 1
+    # The convolution pads p on top and p - op below (less what lies past
+    # its last window); the parser drops at most s - 1 of a negative one.
+    if op < 0 or p - op < -(s - 1):
+        raise NoDescriptor("output_padding %d past stride %d + padding %d"
+                           % (op, s, p))
+    return dict(i=ih, o=h1, k=k, s=s, p=p, d=d - 1)
+
+
+def transposed_descriptor(m, x, y):
+    """The descriptor of the convolution whose bwd_d ConvTranspose m on
+    x -> y computes (docs/design.md §14): ic = its out, oc = its in."""
+    nd = x.dim() - 2
+    axes = [transposed_axis(x.shape[2 + a], y.shape[2 + a], m.kernel_size[a],
+                            m.stride[a], m.padding[a], m.dilation[a])
+            for a in range(nd)]
+    return fields(m.groups, x.shape[0], y.shape[1], x.shape[1], axes)
+
+
+class Recorder:
+    """[(descriptor, first module path, count)] in first-call order."""
+
+    def __init__(self):
+        self.seen, self.order = {}, []
+
+    def add(self, d, path):
+        if d in self.seen:
+            self.seen[d][1] += 1
+        else:
+            self.seen[d] = [path, 1]
+            self.order.append(d)
+
+    def list(self):
+        return [(d, self.seen[d][0], self.seen[d][1]) for d in self.order]
 
 
 def record(model, shape, batch):
-    """[(descriptor, first module path, count)] in first-call order."""
+    """(forward problems, bwd_d problems of the transposed convolutions,
+    {(layer type, why or ""): count} of what was not recorded), each
+    problem list [(descriptor, first module path, count)] in first-call
+    order."""
     nn = torch.nn
     paths = {id(m): p for p, m in model.named_modules()}
-    seen, order, skipped = {}, [], {}
+    fwd, bwd_d, skipped = Recorder(), Recorder(), {}
     hooks = []
 
-    def hook(m, inputs, output):
-        d = descriptor(m, inputs[0], output)
-        if d in seen:
-            seen[d][1] += 1
-        else:
-            seen[d] = [paths.get(id(m)) or "root", 1]
-            order.append(d)
+    def skip(m, why):
+        what = (type(m).__name__, why)
+        skipped[what] = skipped.get(what, 0) + 1
 
+    def hook(m, inputs, output):
+        path = paths.get(id(m)) or "root"
+        if not isinstance(m, nn.modules.conv._ConvTransposeNd):
+            fwd.add(descriptor(m, inputs[0], output), path)
+            return
+        try:
+            bwd_d.add(transposed_descriptor(m, inputs[0], output), path)
+        except NoDescriptor as e:
+            skip(m, "%s: %s" % (path, e))
+
+    convs = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d)
     for m in model.modules():
-        if isinstance(m, (nn.Conv1d, nn.Conv2d)):
+        if isinstance(m, convs):
             hooks.append(m.register_forward_hook(hook))
         elif isinstance(m, nn.modules.conv._ConvNd):
-            skipped[type(m).__name__] = skipped.get(type(m).__name__, 0) + 1
+            skip(m, "")
     model.eval()
     x = torch.zeros((batch,) + tuple(shape))
     try:
@@ -254,7 +335,7 @@ def record(model, shape, batch):
     finally:
         for h in hooks:
             h.remove()
-    return [(d, seen[d][0], seen[d][1]) for d in order], skipped
+    return fwd.list(), bwd_d.list(), skipped
 
 
 def named(desc, name, count):
@@ -302,6 +383,62 @@ def shape_text(convs, name):
                    for d, p, c in convs)
 
 
+def note_skipped(skipped):
+    for (t, why), n in sorted(skipped.items()):
+        if why:
+            print("model_shapes.py: note: %d %s call(s) not recorded: %s "
+                  "(outputs no input reaches: no descriptor has them)"
+                  % (n, t, why), file=sys.stderr)
+        else:
+            print("model_shapes.py: note: %d %s layer(s) not recorded (not "
+                  "Conv1d/Conv2d/ConvTranspose1d/ConvTranspose2d)" % (n, t),
+                  file=sys.stderr)
+
+
+def counted(convs):
+    return "%d convolutions, %d unique" % (sum(c for _, _, c in convs),
+                                          len(convs))
+
+
+# The first line of the bwd_d file: also how a stale one is recognised.
+BWD_D_HEAD = "# bwd_d problems of the transposed convolutions of "
+
+
+def bwd_d_text(convs, name, what, command, path):
+    """The bwd_d file: its header says how to run it (docs/shapes.md)."""
+    head = header(command, BWD_D_HEAD[2:] + "%s, %s: %s" % (
+        name, what, counted(convs)))
+    return (head + "# Each is bwd_d of the convolution written: the "
+            "ConvTranspose's input is dy, its\n# output (less its bias) dx, "
+            "its weight the convolution's. Run them with --dir bwd_d:\n"
+            "#     convbench bench --shapes %s --dir bwd_d\n" % path
+            + shape_text(convs, name))
+
+
+def write_bwd_d(args, convs, name, what, command):
+    """FILE.bwd_d beside -o FILE; on stdout, comments after the forward
+    problems, so that the text stays a forward shape file."""
+    if args.output in (None, "-"):
+        if convs:
+            sys.stdout.write("# bwd_d problems of the transposed convolutions "
+                             "(-o FILE writes them to FILE.bwd_d, run with "
+                             "--dir bwd_d):\n" + "".join(
+                                 "# bwd_d: %s\n" % line for line in
+                                 shape_text(convs, name).splitlines()))
+        return
+    path = args.output + ".bwd_d"
+    if convs:
+        write(path, bwd_d_text(convs, name, what, command, path))
+        return
+    try:  # one from an earlier run of another model would mislead
+        with open(path, encoding="utf-8") as f:
+            stale = f.readline().startswith(BWD_D_HEAD)
+    except (OSError, UnicodeDecodeError):
+        stale = False
+    if stale:
+        os.unlink(path)
+
+
 def one_model(args, known, command):
     model, default_name = load_model(args.model, known)
     name = args.name or default_name
@@ -309,19 +446,19 @@ def one_model(args, known, command):
         raise BadInput("--name '%s': must be non-empty, without quotes, "
                        "'*', ':', '#' or spaces" % name)
     shape = args.input or TORCHVISION_INPUT.get(args.model, DEFAULT_INPUT)
-    convs, skipped = record(model, shape, args.batch)
-    for t, n in sorted(skipped.items()):
-        print("model_shapes.py: note: %d %s layer(s) not recorded (not "
-              "Conv1d/Conv2d)" % (n, t), file=sys.stderr)
+    convs, transposed, skipped = record(model, shape, args.batch)
+    note_skipped(skipped)
+    if not convs and not transposed:
+        raise BadInput("model '%s': no Conv1d, Conv2d, ConvTranspose1d or "
+                       "ConvTranspose2d ran in the forward pass on input %s"
+                       % (args.model, "x".join(map(str, shape))))
+    what = "batch %d, input %s" % (args.batch, "x".join(map(str, shape)))
+    text = header(command, "%s, %s: %s" % (name, what, counted(convs)))
     if not convs:
-        raise BadInput("model '%s': no Conv1d or Conv2d ran in the forward "
-                       "pass on input %s" % (args.model, "x".join(
-                           map(str, shape))))
-    total = sum(c for _, _, c in convs)
-    text = header(command, "%s, batch %d, input %s: %d convolutions, %d "
-                  "unique" % (name, args.batch, "x".join(map(str, shape)),
-                              total, len(convs)))
+        text += "# (no Conv1d/Conv2d: the transposed convolutions are bwd_d " \
+                "problems, in FILE.bwd_d)\n"
     write(args.output, text + shape_text(convs, name))
+    write_bwd_d(args, transposed, name, what, command)
 
 
 def all_torchvision(args, known, command):
@@ -335,7 +472,11 @@ def all_torchvision(args, known, command):
     for name in sorted(known):
         shape = TORCHVISION_INPUT.get(name, DEFAULT_INPUT)
         model = build_torchvision(name, known[name])
-        convs, _ = record(model, shape, 1)
+        convs, transposed, _ = record(model, shape, 1)
+        if transposed:
+            print("model_shapes.py: note: %s: %d transposed convolution(s) "
+                  "not in the bundled set (forward problems only)"
+                  % (name, len(transposed)), file=sys.stderr)
         del model
         total = sum(c for _, _, c in convs)
         text = header(command, "%s (%s), batch 1, input %s: %d "
@@ -364,10 +505,20 @@ def all_torchvision(args, known, command):
             os.unlink(os.path.join(sub, f))
 
 
+def transposed_help():
+    """The docstring's paragraph on transposed convolutions, for --help."""
+    return __doc__[__doc__.index("ConvTranspose1d/ConvTranspose2d layers"):
+                   __doc__.index("--all-torchvision writes")].rstrip()
+
+
 def main(argv):
     ap = argparse.ArgumentParser(
         description="Write the Conv1d/Conv2d layers a PyTorch model executes "
-        "as a benchdnn shape file.")
+        "as a benchdnn shape file, and its ConvTranspose1d/ConvTranspose2d "
+        "layers as the bwd_d problems of their equivalent convolutions "
+        "(FILE.bwd_d, run with --dir bwd_d).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=transposed_help())
     ap.add_argument("model", nargs="?",
                     help="torchvision model name, or MODULE:FUNCTION")
     ap.add_argument("--input", type=str, default=None,
@@ -378,7 +529,9 @@ def main(argv):
     ap.add_argument("--name", help="network name in the descriptors "
                     "(default: the model or function name)")
     ap.add_argument("-o", "--output", metavar="FILE",
-                    help="shape file to write (default: stdout)")
+                    help="shape file to write (default: stdout); "
+                    "transposed convolutions go to FILE.bwd_d, to be run "
+                    "with --dir bwd_d (on stdout: '# bwd_d:' comments)")
     ap.add_argument("--list", action="store_true",
                     help="name the torchvision models this script knows")
     ap.add_argument("--all-torchvision", action="store_true",

@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """scripts/model_shapes.py: exact descriptors of the small models in
 tests/data/tiny_model.py, each one computing what PyTorch computes (checked
-with `convbench exec --algo naive` on integer data, bit for bit), the shape
-files parse and verify, a small torchvision model, and bad input (exit 2).
+with `convbench exec --algo naive` on integer data, bit for bit), the
+transposed convolutions' bwd_d problems (FILE.bwd_d) computing each
+ConvTranspose's output (`exec --dir bwd_d`, real data, within 1e-5 of the
+sum of |terms|), the shape files parse and verify, a small torchvision
+model, and bad input (exit 2).
 
 usage: test_model_shapes.py CONVBENCH_BINARY REPO_ROOT
 Exit 77 (skip) when torch is not importable."""
 
 import contextlib
+import copy
 import importlib.util
 import io
 import os
@@ -53,6 +57,21 @@ mb1ic16iw100oc32ow100kw5sw1pw2dw0n"tiny1d:a"
 g4mb1ic32iw100oc32ow100kw4sw1pw1dw0n"tiny1d:b"
 mb1ic32iw102oc8ow48kw3sw2pw0dw2n"tiny1d:c"
 """.splitlines()
+# tiny_transposed at batch 2: the convolution each ConvTranspose is bwd_d
+# of (ic = its out, oc = its in, ih = (H1-1)*s - 2p + d*(k-1) + op + 1,
+# oh = H1), worked out by hand from docs/design.md §14.
+EXPECT_T_FWD = ['mb2ic4ih5iw6oc4oh5ow6kh3kw3sh1sw1ph1pw1dh0dw0n"tt:stem"']
+EXPECT_T = """\
+mb2ic6ih10iw12oc4oh5ow6kh3kw3sh2sw2ph1pw1dh0dw0n"tt:up"
+mb2ic4ih10iw12oc6oh10ow12kh3kw3sh1sw1ph2pw2dh1dw1n"tt:dilated"
+g2mb2ic6ih20iw12oc4oh10ow12kh2kw3sh2sw1ph0pw1dh0dw0n"tt:grouped"
+mb2ic2ih23iw15oc6oh20ow12kh3kw3sh1sw1ph1pw1dh1dw1n"tt:past_stride"
+g2mb2ic2ih23iw15oc2oh23ow15kh3kw3sh1sw1ph1pw1dh0dw0n"tt:same.0*2"
+mb2ic3iw1680oc2ow560kw5sw3pw2dw0n"tt:t1d"
+""".splitlines()
+# tiny2d's ConvTranspose2d(6, 6, 2, stride=2) on 5x6, a comment on stdout
+EXPECT_2D_UP = '# bwd_d: mb1ic6ih10iw12oc6oh5ow6kh2kw2sh2sw2ph0pw0dh0dw0n' \
+    '"tiny2d:up"'
 
 
 def fail(msg, out=""):
@@ -81,7 +100,7 @@ def descs(text):
     return [l for l in text.splitlines() if l and not l.startswith("#")]
 
 
-def convbench_ok(path, what):
+def convbench_ok(path, what, direction="fwd"):
     """Every descriptor parses (list) and verifies with naive."""
     rc, out, err = run([CB, "list", "--shapes", path])
     n = len(descs(open(path).read()))
@@ -90,7 +109,7 @@ def convbench_ok(path, what):
         fail("%s: convbench list: exit %d, %d of %d problems listed"
              % (what, rc, got, n), out + err)
     rc, out, err = run([CB, "verify", "--shapes", path, "--algo", "naive",
-                        "--quiet", "--threads", "2"])
+                        "--dir", direction, "--quiet", "--threads", "2"])
     if rc != 0 or ("%d passed" % n) not in out:
         fail("%s: convbench verify --algo naive: exit %d" % (what, rc),
              out + err)
@@ -150,6 +169,117 @@ def exact_against_torch(model, shape, text, what, tmp):
     if checked == len(descs(text)):
         print("ok: %s: %d descriptors compute PyTorch's output exactly"
               % (what, checked))
+
+
+def transposed_against_torch(model, shape, text, what, tmp):
+    """Each bwd_d descriptor, run by `convbench exec --dir bwd_d` on the
+    ConvTranspose's weight (w) and input (dy), gives the module's own
+    output less its bias (dx): real data, each element within 1e-5 of the
+    sum of the magnitudes of its terms (the module on |dy| and |w|), both
+    computed by the module in float64."""
+    seen = {}
+
+    def hook(m, inp, out):
+        seen.setdefault(m, tuple(inp[0].shape))
+    mods = [m for m in model.modules()
+            if isinstance(m, torch.nn.modules.conv._ConvTransposeNd)]
+    handles = [m.register_forward_hook(hook) for m in mods]
+    with torch.no_grad():
+        model(torch.zeros(shape))
+    for h in handles:
+        h.remove()
+    gen = torch.Generator().manual_seed(11)
+    checked, worst = 0, 0.0
+    for d in descs(text):
+        path = re.search(r'n"[^:]*:([^*"]*)', d).group(1)
+        m = copy.deepcopy(model.get_submodule(path)).double()
+        w = torch.randn(m.weight.shape, generator=gen).float()
+        dy = torch.randn(seen[model.get_submodule(path)],
+                         generator=gen).float()
+        files = {"w": os.path.join(tmp, "w.npy"),
+                 "dy": os.path.join(tmp, "dy.npy")}
+        np.save(files["w"], w.numpy())
+        np.save(files["dy"], dy.numpy())
+        with torch.no_grad():
+            m.weight.copy_(w.double())
+            if m.bias is not None:
+                m.bias.copy_(torch.randn(m.bias.shape, generator=gen))
+            want = m(dy.double())
+            if m.bias is not None:  # dx has no bias: take the layer's off
+                want -= m.bias.view((1, -1) + (1,) * (dy.dim() - 2))
+                m.bias.zero_()
+            m.weight.abs_()
+            mag = m(dy.double().abs())
+        dx = os.path.join(tmp, "dx.npy")
+        rc, out, err = run([CB, "exec", "--dir", "bwd_d", "--algo", "naive",
+                            "--desc", d, "--weights", files["w"],
+                            "--diff-dst", files["dy"], "--output", dx])
+        if rc != 0:
+            fail("%s: exec --dir bwd_d %s: exit %d" % (what, d, rc),
+                 out + err)
+            continue
+        got = np.load(dx)
+        if got.shape != tuple(want.shape):
+            fail("%s: %s: dx is %s, the module's output %s"
+                 % (what, d, got.shape, tuple(want.shape)))
+            continue
+        err = np.abs(got - want.numpy()) / np.maximum(mag.numpy(), 1e-30)
+        if not err.max() <= 1e-5:
+            fail("%s: %s: dx differs from the module's output: relative "
+                 "error %.3g at %s" % (what, d, err.max(), np.unravel_index(
+                     err.argmax(), err.shape)))
+            continue
+        checked, worst = checked + 1, max(worst, err.max())
+    if checked == len(descs(text)) and checked:
+        print("ok: %s: %d bwd_d descriptors compute the ConvTranspose's "
+              "output (worst relative error %.2g, bound 1e-5)"
+              % (what, checked, worst))
+
+
+def transposed_files(tmp):
+    """tiny_transposed: FILE holds its convolution, FILE.bwd_d the bwd_d
+    problems of its transposed convolutions (the one no descriptor can
+    express left out, with a note), stdout the same as comments; both run,
+    each bwd_d problem computes the module's output; a model without
+    transposed convolutions removes a FILE.bwd_d left from before."""
+    ft = os.path.join(tmp, "tt")
+    args = [sys.executable, SCRIPT, TINY + ":tiny_transposed", "--input",
+            "4x5x6", "--batch", "2", "--name", "tt"]
+    rc, _, err = run(args + ["-o", ft])
+    if rc != 0 or not os.path.exists(ft + ".bwd_d"):
+        fail("tiny_transposed -o: exit %d, no %s.bwd_d" % (rc, ft), err)
+        return
+    if not re.search(r"1 ConvTranspose2d call\(s\) not recorded: gap: "
+                     r"output_padding 1 past stride 1 \+ padding 0", err):
+        fail("tiny_transposed: no note on the layer left out", err)
+    fwd, bwd = open(ft).read(), open(ft + ".bwd_d").read()
+    if descs(fwd) != EXPECT_T_FWD or descs(bwd) != EXPECT_T:
+        fail("tiny_transposed: descriptors differ from the expected ones",
+             fwd + bwd)  # and the checks below say how they compute
+    else:
+            print("ok: tiny_transposed: exact bwd_d descriptors in FILE.bwd_d "
+              "(stride 2 with output_padding 1, dilation, groups, "
+              "output_padding = stride, *2, 1D; the inexpressible one "
+              "noted)")
+    rc, out, _ = run(args)
+    comments = [l[len("# bwd_d: "):] for l in out.splitlines()
+                if l.startswith("# bwd_d: ")]
+    if rc != 0 or descs(out) != EXPECT_T_FWD or comments != EXPECT_T:
+        fail("tiny_transposed on stdout: not the forward problems and the "
+             "bwd_d ones as '# bwd_d:' comments", out)
+    else:
+        print("ok: tiny_transposed on stdout: bwd_d problems as comments")
+    convbench_ok(ft, "tiny_transposed")
+    convbench_ok(ft + ".bwd_d", "tiny_transposed.bwd_d --dir bwd_d", "bwd_d")
+    transposed_against_torch(tiny_model.tiny_transposed(), (2, 4, 5, 6), bwd,
+                             "tiny_transposed", tmp)
+    rc, _, err = run([sys.executable, SCRIPT, TINY + ":tiny1d", "--input",
+                      "16x100", "-o", ft])
+    if rc != 0 or os.path.exists(ft + ".bwd_d"):
+        fail("a model without transposed convolutions left %s.bwd_d" % ft,
+             err)
+    else:
+        print("ok: a stale FILE.bwd_d is removed")
 
 
 def bad(args, pattern, what, in_process=True):
@@ -230,6 +360,15 @@ with tempfile.TemporaryDirectory(prefix="convbench_models.") as tmp:
         convbench_ok(f1, "tiny1d")
         exact_against_torch(tiny_model.tiny1d(), (1, 16, 100),
                             open(f1).read(), "tiny1d", tmp)
+
+    # 2b. transposed convolutions: bwd_d problems in FILE.bwd_d
+    if out2 is not None:
+        if EXPECT_2D_UP not in out2.splitlines():
+            fail("tiny2d: stdout lacks the '# bwd_d:' line of its "
+                 "ConvTranspose2d", out2)
+        else:
+            print("ok: tiny2d: its ConvTranspose2d as a '# bwd_d:' comment")
+    transposed_files(tmp)
 
     # 3. a small torchvision model: every Conv2d, each called once
     fsq = os.path.join(tmp, "squeezenet")

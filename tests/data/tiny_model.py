@@ -19,7 +19,7 @@ class Tiny2d(nn.Module):
         self.valid = nn.Conv2d(6, 6, (2, 3), padding="valid")  # 6x6 -> 5x4
         self.reflect = nn.Conv2d(6, 6, 3, padding=(1, 2),
                                  padding_mode="reflect")  # on 7x8 padded
-        self.up = nn.ConvTranspose2d(6, 6, 2, stride=2)  # not recorded
+        self.up = nn.ConvTranspose2d(6, 6, 2, stride=2)  # a bwd_d problem
 
     def forward(self, x):
         x = self.blocks(self.stem(x))
@@ -42,6 +42,45 @@ class Tiny1d(nn.Module):
 
     def forward(self, x):
         return self.c(self.b(self.a(x)))
+
+
+class TinyTransposed(nn.Module):
+    """Input 4x5x6 (batch 2 in the test): a convolution, then the
+    transposed convolutions model_shapes.py records as bwd_d problems."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(4, 4, 3, padding=1)  # the forward file's one
+        # 5x6 -> 10x12: stride 2, output_padding 1
+        self.up = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1,
+                                     output_padding=1)
+        self.dilated = nn.ConvTranspose2d(6, 4, 3, padding=2, dilation=2,
+                                          bias=False)  # 10x12 -> 10x12
+        # groups, a rectangular kernel, a stride on h only: -> 20x12
+        self.grouped = nn.ConvTranspose2d(4, 6, (2, 3), stride=(2, 1),
+                                          padding=(0, 1), groups=2)
+        # output_padding 1 = stride 1 (dilation 2 allows it): -> 23x15
+        self.past_stride = nn.ConvTranspose2d(6, 2, 3, padding=1, dilation=2,
+                                              output_padding=1)
+        # twice the same problem: one descriptor with *2
+        self.same = nn.Sequential(*[nn.ConvTranspose2d(2, 2, 3, padding=1,
+                                                       groups=2)
+                                    for _ in range(2)])
+        # output_padding 1 past stride 1 + padding 0: the last row and
+        # column no input reaches; not recorded (a note): -> 28x20
+        self.gap = nn.ConvTranspose2d(2, 2, 3, dilation=2, output_padding=1)
+        # 1D on the flattened planes: 560 -> 1680
+        self.t1d = nn.ConvTranspose1d(2, 3, 5, stride=3, padding=2,
+                                      output_padding=2)
+
+    def forward(self, x):
+        x = self.dilated(self.up(self.stem(x)))
+        x = self.same(self.past_stride(self.grouped(x)))
+        return self.t1d(self.gap(x).flatten(2))
+
+
+def tiny_transposed():
+    return TinyTransposed()
 
 
 def tiny2d():
