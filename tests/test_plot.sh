@@ -197,15 +197,42 @@ run 0 "bwd_wb rows: their own files" "wrote .*wb_gflops_bwd_wb\.png" \
 mkdir "$tmp/fwd_dir" "$tmp/fwd_nodir"
 grep -v ',bwd_' "$dfix" > "$tmp/fwd_dir/f.csv"
 cut -d, -f1,3- "$tmp/fwd_dir/f.csv" > "$tmp/fwd_nodir/f.csv"
-"$py" "$plot" "$tmp/fwd_dir/f.csv" > /dev/null 2>&1
+# titles PLOT.PY-ARGS...: plot.py run with the title of each plot printed
+titles() {
+    "$py" - "$root/scripts" "$@" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import plot
+real = plot.finish
+def finish(fig, title, *rest):
+    print("title: " + title)
+    real(fig, title, *rest)
+plot.finish = finish
+sys.exit(plot.main(sys.argv[2:]))
+PY
+}
+titles "$tmp/fwd_dir/f.csv" 2>&1 | sed -n 's/^title: //p' > "$tmp/got"
 "$py" "$plot" "$tmp/fwd_nodir/f.csv" > /dev/null 2>&1
 (cd "$tmp/fwd_dir" && cksum *.png) > "$tmp/sum1"
 (cd "$tmp/fwd_nodir" && cksum *.png) > "$tmp/sum2"
-if [ "$(grep -c png "$tmp/sum1")" -eq 4 ] && diff "$tmp/sum1" "$tmp/sum2" > /dev/null; then
-    echo "ok: forward rows with a dir column: the same PNGs as without"
+printf '%s\n' "Convolution throughput per layer" "Speedup over naive" \
+    "Accuracy per algorithm" "Network totals" > "$tmp/want"
+if [ "$(grep -c png "$tmp/sum1")" -eq 4 ] && diff "$tmp/sum1" "$tmp/sum2" > /dev/null &&
+    diff "$tmp/want" "$tmp/got" > /dev/null; then
+    echo "ok: forward rows with a dir column: the PNGs and titles of before"
 else
-    fail "forward rows with a dir column: PNGs differ from those without:"
+    fail "forward rows with a dir column: PNGs differ from those without, or titles:"
     diff "$tmp/sum1" "$tmp/sum2"
+    diff "$tmp/want" "$tmp/got"
+fi
+titles "$dfix" --out "$tmp/dirs" 2>&1 | sed -n 's/^title: //p' > "$tmp/got"
+if grep -qx 'Convolution throughput per layer (bwd_d: backward data)' "$tmp/got" &&
+    grep -qx 'Network totals (fwd: forward)' "$tmp/got" &&
+    grep -qx 'Training step totals' "$tmp/got"; then
+    echo "ok: with several directions each title names its direction"
+else
+    fail "several directions: titles without their direction:"
+    cat "$tmp/got"
 fi
 sed '4s/,fwd,/,bwd_x,/' "$dfix" > "$tmp/baddir.csv"
 run 2 "unknown direction" 'baddir\.csv:4: column dir: "bwd_x"' "$tmp/baddir.csv"

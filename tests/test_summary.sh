@@ -317,15 +317,20 @@ else
 fi
 
 # a convbench bench --dir CSV: naive's training step from the CSV itself,
-# count x (fwd + bwd_d + bwd_w) per layer
+# count x (fwd + bwd_d + bwd_w) per layer, added in summary's order (the
+# rows of a problem come in direction order) so that the doubles agree
 if "$cb" bench --algo naive --dir fwd,bwd_d,bwd_w \
     --desc 'mb1ic4ih8oc4kh3ph1n"t:a*3"' --desc 'mb1ic4iw40oc4kw5pw2n"t:b"' \
     --min-reps 2 --min-ms 1 --quiet --csv "$tmp/dirs.csv" > "$tmp/bench.out" 2>&1; then
     "$cb" summary "$tmp/dirs.csv" > "$tmp/out" 2>&1
     want=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
                     $c["algo"] == "naive" {
-                        t += ($c["name"] ~ /\*3$/ ? 3 : 1) * $c["median_ms"] }
-                    END { printf "%.3f", t }' "$tmp/dirs.csv")
+                        l = $c["name"]
+                        if (!(l in s)) order[n++] = l
+                        s[l] += $c["median_ms"] }
+                    END { for (i = 0; i < n; i++)
+                              t += (order[i] ~ /\*3$/ ? 3 : 1) * s[order[i]]
+                          printf "%.3f", t }' "$tmp/dirs.csv")
     if step "$tmp/out" | grep -qx "naive $want 2/2"; then
         echo "ok: a convbench bench --dir CSV (naive training step $want ms)"
     else
