@@ -16,6 +16,22 @@ Writes, next to the CSV (or into DIR):
                        median time per algorithm and with the fastest
                        verified algorithm of each layer ("best per layer");
                        hatched bars leave out layers, so are not comparable
+
+Directions (docs/design.md §14): rows are keyed by (algo, dir, desc); a CSV
+without a dir column (or an empty dir cell) is forward. The forward rows
+give the files above, unchanged, so a forward-only CSV gives exactly them.
+Each other direction present gets its own set, named with the direction
+after the kind: <stem>_gflops_bwd_d.png, <stem>_speedup_bwd_w.png,
+<stem>_accuracy_bwd_wb.png, <stem>_breakdown_bwd_d.png,
+<stem>_networks_bwd_d.png, ...; with several directions, every title names
+its direction. When the CSV has fwd, bwd_d and bwd_w (or bwd_wb) rows and
+networks, <stem>_networks_step.png draws the training step totals: per
+layer fwd + bwd_d + bwd_w, a layer without any bwd_w row taking its bwd_wb
+instead; an algorithm counts a layer only when all three are timed; best
+per layer sums the fastest verified algorithm of each direction. A
+network's first layer needs no bwd_d, but a shape set cannot tell which
+layer is first: it is counted (the plot says so). The speedup baseline
+defaults, per direction, to im2col_gemm where it is timed, else naive.
 Machine details come from <csv>.meta.json when present. Only PASSED rows
 have timings; the others are counted in a note on the timing plots.
 Exit: 0 written, 1 could not write, 2 bad input (message on stderr).
@@ -51,6 +67,12 @@ ALGO_ORDER = ["naive", "im2col_gemm", "toeplitz", "fft", "winograd_f2x3",
 # Phases stacked in about the order execute() runs them; colours fixed.
 PHASE_ORDER = ["reorder_in", "lower", "input", "forward", "gemm", "product",
                "primitive", "inverse", "output", "reorder_out"]
+
+# Directions in file-name and plot order (docs/design.md §14).
+DIRS = ["fwd", "bwd_d", "bwd_w", "bwd_wb"]
+DIR_WHAT = {"fwd": "forward", "bwd_d": "backward data",
+            "bwd_w": "backward weights",
+            "bwd_wb": "backward weights and bias"}
 
 BEST = "best per layer"
 ZERO_FLOOR_FACTOR = 0.1  # exact (0) errors are drawn a decade below the rest
@@ -107,6 +129,10 @@ def read_rows(path):
         if not r["algo"] or not r["status"] or not r["desc"]:
             raise BadInput("%s:%d: empty algo, desc or status"
                            % (path, r["line"]))
+        r["dir"] = r.get("dir") or "fwd"
+        if r["dir"] not in DIRS:
+            raise BadInput('%s:%d: column dir: "%s" is not a direction (%s)'
+                           % (path, r["line"], r["dir"], ", ".join(DIRS)))
         r["timed"] = False
         if r["status"] == "PASSED" and r["median_ms"] and r["gflops"]:
             r["median"] = number(r["median_ms"], path, r["line"], "median_ms")
@@ -291,7 +317,7 @@ def legend(ax, algos, colour, drawn, extra=()):
                   bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 
-def plot_gflops(rows, algos, colour, footer, path, log):
+def plot_gflops(rows, algos, colour, footer, path, log, what=""):
     timed = {(r["desc"], r["algo"]): r["rate"] for r in rows if r["timed"]}
     groups = [g for g in layers(rows)
               if any((g[0], a) in timed for a in algos)]
@@ -308,12 +334,12 @@ def plot_gflops(rows, algos, colour, footer, path, log):
     else:
         no_data(ax, "no timed (PASSED) rows")
     ax.set_ylabel("layer")
-    finish(fig, "Convolution throughput per layer",
+    finish(fig, "Convolution throughput per layer" + what,
            "GFLOP/s of each algorithm from its median execute time, plan "
            "time excluded", footer, skipped_note(rows), path)
 
 
-def plot_speedup(rows, algos, colour, footer, path, baseline):
+def plot_speedup(rows, algos, colour, footer, path, baseline, what=""):
     med = {(r["desc"], r["algo"]): r["median"] for r in rows if r["timed"]}
     others = [a for a in algos if a != baseline]
     groups, no_base = [], 0
@@ -345,12 +371,12 @@ def plot_speedup(rows, algos, colour, footer, path, baseline):
     if no_base:
         note += "; %d layer(s) left out: %s has no timing there" % (
             no_base, baseline)
-    finish(fig, "Speedup over %s" % baseline,
+    finish(fig, "Speedup over %s%s" % (baseline, what),
            "per layer: %s's median time divided by each algorithm's" %
            baseline, footer, note, path)
 
 
-def plot_accuracy(rows, algos, colour, footer, path):
+def plot_accuracy(rows, algos, colour, footer, path, what=""):
     pts = [r for r in rows if r["err"] is not None
            and r["status"] in ("PASSED", "FAILED")]
     nonzero = [r["err"] for r in pts if r["err"] > 0]
@@ -410,7 +436,7 @@ def plot_accuracy(rows, algos, colour, footer, path):
         note += "; %d row(s) without an error (UNSUPPORTED/ERROR) left out" \
             % left_out
     fig.set_figheight(6.6)
-    finish(fig, "Accuracy per algorithm",
+    finish(fig, "Accuracy per algorithm" + what,
            "max_rel_err of every verified problem against the double "
            "reference; dashed: the algorithm's tolerance", footer, note, path)
 
@@ -435,7 +461,7 @@ def read_phases(rows, path):
     return known + [p for p in names if p not in PHASE_ORDER]
 
 
-def plot_breakdown(rows, algos, phases, footer, path):
+def plot_breakdown(rows, algos, phases, footer, path, what=""):
     """One bar per algorithm with phases per layer, its phases stacked as
     shares of their sum; False (nothing written) when no row has any."""
     have = {(r["desc"], r["algo"]): r for r in rows if r.get("phases")}
@@ -491,11 +517,13 @@ def plot_breakdown(rows, algos, phases, footer, path):
     without = sorted({r["algo"] for r in rows if r["timed"]}
                      - {a for _, a in have})
     note = "no phases: %s" % ", ".join(without) if without else ""
-    finish(fig, "Where execute's time goes",
+    finish(fig, "Where execute's time goes" + what,
            "phases of execute() timed in the separate --breakdown pass "
            "(median per phase), stacked per algorithm and layer", footer,
            note, path)
     return True
+
+
 def repeat_count(r, path):
     """count column if present, else the name's benchdnn suffix *N."""
     text = r.get("count")
@@ -512,43 +540,102 @@ def repeat_count(r, path):
     return v
 
 
-def network_totals(rows, algos, path):
-    """[(network, layers, {algo: (total_ms, layers timed)})], networks in
-    file order; BEST sums each layer's fastest PASSED algorithm."""
-    nets, order = {}, []
+def network_layers(rows, path):
+    """{network: {desc: {"count", "med": {(dir, algo): ms}, "dirs"}}} of
+    the rows named NETWORK:LAYER, networks and layers in file order."""
+    nets = {}
     for r in rows:
         name = r["name"]
         if ":" not in name or name.startswith(":"):
             continue
-        net = name.split(":", 1)[0]
-        if net not in nets:
-            nets[net] = {}
-            order.append(net)
-        lay = nets[net].setdefault(r["desc"], {"count": repeat_count(r, path),
-                                               "med": {}})
+        net = nets.setdefault(name.split(":", 1)[0], {})
+        lay = net.setdefault(r["desc"], {"count": repeat_count(r, path),
+                                         "med": {}, "dirs": set()})
+        lay["dirs"].add(r["dir"])
         if r["status"] == "PASSED" and r["median_ms"]:
-            lay["med"][r["algo"]] = number(r["median_ms"], path, r["line"],
-                                           "median_ms")
+            lay["med"][(r["dir"], r["algo"])] = number(
+                r["median_ms"], path, r["line"], "median_ms")
+    return nets
+
+
+def dir_time(d):
+    """time(layer, algo): the layer's median in direction d (BEST: the
+    fastest PASSED algorithm's), None without one."""
+    def time(lay, a):
+        if a != BEST:
+            return lay["med"].get((d, a))
+        v = [m for (dd, _), m in lay["med"].items() if dd == d]
+        return min(v) if v else None
+    return time
+
+
+def weight_dir(lay):
+    """A layer's weight gradient in a training step: bwd_w, or bwd_wb when
+    the layer has bwd_wb rows and no bwd_w row."""
+    return ("bwd_wb" if "bwd_wb" in lay["dirs"] and "bwd_w" not in lay["dirs"]
+            else "bwd_w")
+
+
+def step_time(lay, a):
+    """fwd + bwd_d + bwd_w of a layer (per direction the fastest for
+    BEST), None unless all three are timed."""
+    parts = [dir_time(d)(lay, a) for d in ("fwd", "bwd_d", weight_dir(lay))]
+    return None if None in parts else sum(parts)
+
+
+def network_totals(nets, algos, time):
+    """[(network, layers, {algo: (total_ms, layers timed)})] from
+    network_layers(): per network the sum of count x time(layer, algo);
+    BEST sums each layer's fastest."""
     out = []
-    for net in order:
-        layers = nets[net].values()
+    for net, lays in nets.items():
         totals = {}
         for a in algos + [BEST]:
             t, n = 0.0, 0
-            for lay in layers:
-                med = lay["med"]
-                v = med.get(a) if a != BEST else (min(med.values()) if med
-                                                  else None)
+            for lay in lays.values():
+                v = time(lay, a)
                 if v is not None:
                     t += lay["count"] * v
                     n += 1
             if n:
                 totals[a] = (t, n)
-        out.append((net, len(layers), totals))
+        out.append((net, len(lays), totals))
     return out
 
 
-def plot_networks(nets, algos, colour, footer, path):
+def step_algos(rows, algos):
+    """The algorithms with rows in fwd, bwd_d and bwd_w or bwd_wb."""
+    has = {}
+    for r in rows:
+        has.setdefault(r["algo"], set()).add(r["dir"])
+    return [a for a in algos if {"fwd", "bwd_d"} <= has.get(a, set())
+            and has[a] & {"bwd_w", "bwd_wb"}]
+
+
+NET_TEXT = {
+    "title": "Network totals",
+    "xlabel": "network total: sum over its layers of count x median time, "
+              "ms (log scale, lower is better)",
+    "subtitle": "per algorithm over the layers it verified and timed; best "
+                "per layer: the fastest verified algorithm of each layer",
+    "note": "hatched: the algorithm has no verified timing for some layers, "
+            "so its total covers fewer layers and is not comparable",
+}
+STEP_TEXT = {
+    "title": "Training step totals",
+    "xlabel": "training step: sum over the layers of count x (fwd + bwd_d + "
+              "bwd_w median), ms (log scale, lower is better)",
+    "subtitle": "per layer fwd + bwd_d + bwd_w (bwd_wb where a layer has "
+                "no bwd_w row); best per layer: the fastest verified "
+                "algorithm of each layer in each direction",
+    "note": "hatched: not every layer has all three directions verified and "
+            "timed. Every layer's bwd_d is counted: a network's first layer "
+            "needs none, but a shape set cannot tell which layer is first",
+}
+
+
+def plot_networks(nets, algos, colour, footer, path, text=NET_TEXT,
+                  what=""):
     colour = dict(colour)
     colour[BEST] = "0.15"
     shown = algos + [BEST]
@@ -562,19 +649,69 @@ def plot_networks(nets, algos, colour, footer, path):
             lambda net, a: by[net][1].get(a, (None,))[0], colour,
             hatched=lambda net, a: by[net][1][a][1] < by[net][0])
         ax.set_xscale("log")
-        ax.set_xlabel("network total: sum over its layers of count x median "
-                      "time, ms (log scale, lower is better)")
+        ax.set_xlabel(text["xlabel"])
         legend(ax, shown, colour, drawn, extra=[(plt.Rectangle(
             (0, 0), 1, 1, facecolor="white", edgecolor="0.3", hatch="///"),
             "incomplete: layers missing")])
     else:
         no_data(ax, "no timed (PASSED) layer in any network")
     ax.set_ylabel("network")
-    finish(fig, "Network totals",
-           "per algorithm over the layers it verified and timed; best per "
-           "layer: the fastest verified algorithm of each layer", footer,
-           "hatched: the algorithm has no verified timing for some layers, "
-           "so its total covers fewer layers and is not comparable", path)
+    finish(fig, text["title"] + what, text["subtitle"], footer, text["note"],
+           path)
+
+
+def plan_plots(rows, algos, path):
+    """What to draw: per direction present (forward alone when there is no
+    row) (dir, its rows, its algorithms, its network totals), then the
+    training step's (algorithms, network totals) or None. Raises BadInput
+    on a bad repeat count, before matplotlib loads."""
+    present = [d for d in DIRS if any(r["dir"] == d for r in rows)]
+    per = []
+    for d in present or ["fwd"]:
+        sub = [r for r in rows if r["dir"] == d]
+        mine = algo_list(sub)
+        per.append((d, sub, mine, network_totals(network_layers(sub, path),
+                                                 mine, dir_time(d))))
+    step = None
+    if {"fwd", "bwd_d"} <= set(present) and {"bwd_w", "bwd_wb"} & set(present):
+        nets = network_layers(rows, path)
+        if nets:
+            mine = step_algos(rows, algos)
+            step = (mine, network_totals(nets, mine, step_time))
+    return per, step
+
+
+def draw(per, step, args, phases, colour, footer, out, stem):
+    """Every plot of plan_plots(); forward's files keep their names, each
+    other direction's end in _<dir>."""
+    several = [d for d, _, _, _ in per] != ["fwd"]
+    for d, rows, algos, nets in per:
+        tag = "" if d == "fwd" else "_" + d
+        what = " (%s: %s)" % (d, DIR_WHAT[d]) if several else ""
+
+        def name(kind):
+            return os.path.join(out, "%s_%s%s.png" % (stem, kind, tag))
+        baseline = args.baseline
+        if baseline is None:
+            baseline = ("im2col_gemm" if any(r["timed"] and r["algo"] ==
+                                             "im2col_gemm" for r in rows)
+                        else "naive")
+        plot_gflops(rows, algos, colour, footer, name("gflops"),
+                    not args.linear, what)
+        plot_speedup(rows, algos, colour, footer, name("speedup"), baseline,
+                     what)
+        plot_accuracy(rows, algos, colour, footer, name("accuracy"), what)
+        if not plot_breakdown(rows, algos, phases, footer, name("breakdown"),
+                              what):
+            print("no phase_<name>_ms values (bench --breakdown)%s: no "
+                  "breakdown plot" % (" in " + d if several else ""))
+        if nets:
+            plot_networks(nets, algos, colour, footer, name("networks"),
+                          what=what)
+    if step:
+        plot_networks(step[1], step[0], colour, footer,
+                      os.path.join(out, stem + "_networks_step.png"),
+                      STEP_TEXT)
 
 
 def main(argv):
@@ -586,7 +723,7 @@ def main(argv):
                     help="directory for the PNGs (default: beside the CSV)")
     ap.add_argument("--baseline", metavar="ALGO", default=None,
                     help="speedup reference (default im2col_gemm, else "
-                    "naive)")
+                    "naive, per direction)")
     ap.add_argument("--linear", action="store_true",
                     help="linear GFLOP/s axis (default: log)")
     try:
@@ -597,22 +734,14 @@ def main(argv):
         rows = read_rows(args.csv)
         phases = read_phases(rows, args.csv)
         meta = read_meta(args.csv)
+        algos = algo_list(rows)
+        per, step = plan_plots(rows, algos, args.csv)
     except BadInput as e:
         print("plot.py: %s" % e, file=sys.stderr)
         return 2
-    algos = algo_list(rows)
-    try:
-        nets = network_totals(rows, algos, args.csv)
-    except BadInput as e:
-        print("plot.py: %s" % e, file=sys.stderr)
-        return 2
-    timed_algos = {r["algo"] for r in rows if r["timed"]}
-    baseline = args.baseline
-    if baseline is None:
-        baseline = "im2col_gemm" if "im2col_gemm" in timed_algos else "naive"
-    elif baseline not in algos:
+    if args.baseline is not None and args.baseline not in algos:
         print("plot.py: --baseline %s: no such algorithm in %s (have: %s)"
-              % (baseline, args.csv, ", ".join(algos) or "none"),
+              % (args.baseline, args.csv, ", ".join(algos) or "none"),
               file=sys.stderr)
         return 2
     out = args.out or os.path.dirname(os.path.abspath(args.csv))
@@ -621,22 +750,9 @@ def main(argv):
         return 2
     stem = os.path.splitext(os.path.basename(args.csv))[0]
     load_matplotlib()
-    colour = colours(algos)
-    footer = footer_text(args.csv, meta)
     try:
-        plot_gflops(rows, algos, colour, footer,
-                    os.path.join(out, stem + "_gflops.png"), not args.linear)
-        plot_speedup(rows, algos, colour, footer,
-                     os.path.join(out, stem + "_speedup.png"), baseline)
-        plot_accuracy(rows, algos, colour, footer,
-                      os.path.join(out, stem + "_accuracy.png"))
-        if not plot_breakdown(rows, algos, phases, footer,
-                              os.path.join(out, stem + "_breakdown.png")):
-            print("no phase_<name>_ms values (bench --breakdown): no "
-                  "breakdown plot")
-        if nets:
-            plot_networks(nets, algos, colour, footer,
-                          os.path.join(out, stem + "_networks.png"))
+        draw(per, step, args, phases, colours(algos),
+             footer_text(args.csv, meta), out, stem)
     except OSError as e:
         print("plot.py: cannot write: %s" % e, file=sys.stderr)
         return 1

@@ -1,7 +1,8 @@
 #!/bin/sh
 # scripts/plot.py: three non-empty PNGs from a results CSV (the hand-made
 # fixture, then a small real `convbench bench` run), a fourth, the stacked
-# breakdown, when phase columns are filled, exit 2 on bad input.
+# breakdown, when phase columns are filled, exit 2 on bad input; with a dir
+# column, a set per direction and the training step totals (numerically).
 # usage: test_plot.sh CONVBENCH_BINARY REPO_ROOT
 set -u
 bin=${1:?usage: $0 CONVBENCH_BINARY REPO_ROOT}
@@ -120,6 +121,122 @@ if [ -e "$tmp/nonet/nonet_networks.png" ]; then
     fail "network totals plotted for a CSV without networks"
 fi
 
+# ---- directions (docs/design.md §14). The files of a CSV without a dir
+# column stay those of before: exactly this set for the fixture.
+ls "$tmp/beside" | grep '\.png$' > "$tmp/got"
+printf '%s\n' results_small_accuracy.png results_small_gflops.png \
+    results_small_networks.png results_small_speedup.png > "$tmp/want"
+if diff "$tmp/want" "$tmp/got" > /dev/null; then
+    echo "ok: no dir column: the same four files"
+else
+    fail "no dir column: files differ from before:"
+    diff "$tmp/want" "$tmp/got"
+fi
+# tests/data/results_dirs.csv (see test_summary.sh for its numbers): each
+# direction its own set, forward's under the old names, and the step totals
+dfix=$root/tests/data/results_dirs.csv
+mkdir "$tmp/dirs"
+run 0 "fwd, bwd_d and bwd_w rows" "wrote .*_networks_step\.png" "$dfix" \
+    --out "$tmp/dirs" &&
+    pngs "$tmp/dirs" results_dirs "directions" "gflops speedup accuracy \
+networks gflops_bwd_d speedup_bwd_d accuracy_bwd_d networks_bwd_d \
+gflops_bwd_w speedup_bwd_w accuracy_bwd_w networks_bwd_w networks_step"
+n=$(ls "$tmp/dirs" | grep -c '\.png$')
+[ "$n" -eq 13 ] || fail "directions: $n PNGs, want 13"
+# the totals drawn, numerically: per direction and the training step
+cat > "$tmp/want" <<'WANT'
+fwd net a 4.000 2/2
+fwd net b 3.500 2/2
+fwd net best per layer 3.000 2/2
+bwd_d net a 8.000 2/2
+bwd_d net b 9.000 2/2
+bwd_d net best per layer 7.000 2/2
+bwd_w net a 7.000 2/2
+bwd_w net b 8.000 1/2
+bwd_w net best per layer 7.000 2/2
+step net a 19.000 2/2
+step net b 12.000 1/2
+step net best per layer 17.000 2/2
+WANT
+totals() {
+    "$py" - "$root/scripts" "$1" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import plot
+rows = plot.read_rows(sys.argv[2])
+per, step = plot.plan_plots(rows, plot.algo_list(rows), sys.argv[2])
+parts = [(d, algos, nets) for d, _, algos, nets in per]
+if step:
+    parts.append(("step", step[0], step[1]))
+for d, algos, nets in parts:
+    for net, n, tot in nets:
+        for a in algos + [plot.BEST]:
+            if a in tot:
+                print("%s %s %s %.3f %d/%d" % (d, net, a, tot[a][0],
+                                               tot[a][1], n))
+PY
+}
+if totals "$dfix" > "$tmp/got" 2>&1 && diff "$tmp/want" "$tmp/got" > "$tmp/diff"; then
+    echo "ok: directions: per-direction and training step totals"
+else
+    fail "directions: network totals differ:"
+    cat "$tmp/diff" "$tmp/got"
+fi
+# bwd_wb stands for bwd_w where a layer has no bwd_w row: the same step
+sed 's/,bwd_w,/,bwd_wb,/' "$dfix" > "$tmp/dirs/wb.csv"
+if totals "$tmp/dirs/wb.csv" | grep '^step ' > "$tmp/got" &&
+    grep '^step ' "$tmp/want" | diff - "$tmp/got" > /dev/null; then
+    echo "ok: bwd_wb as bwd_w in the training step"
+else
+    fail "bwd_wb rows: the step totals differ:"
+    cat "$tmp/got"
+fi
+run 0 "bwd_wb rows: their own files" "wrote .*wb_gflops_bwd_wb\.png" \
+    "$tmp/dirs/wb.csv"
+# forward rows with a dir column: the very files of the CSV without it
+mkdir "$tmp/fwd_dir" "$tmp/fwd_nodir"
+grep -v ',bwd_' "$dfix" > "$tmp/fwd_dir/f.csv"
+cut -d, -f1,3- "$tmp/fwd_dir/f.csv" > "$tmp/fwd_nodir/f.csv"
+# titles PLOT.PY-ARGS...: plot.py run with the title of each plot printed
+titles() {
+    "$py" - "$root/scripts" "$@" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import plot
+real = plot.finish
+def finish(fig, title, *rest):
+    print("title: " + title)
+    real(fig, title, *rest)
+plot.finish = finish
+sys.exit(plot.main(sys.argv[2:]))
+PY
+}
+titles "$tmp/fwd_dir/f.csv" 2>&1 | sed -n 's/^title: //p' > "$tmp/got"
+"$py" "$plot" "$tmp/fwd_nodir/f.csv" > /dev/null 2>&1
+(cd "$tmp/fwd_dir" && cksum *.png) > "$tmp/sum1"
+(cd "$tmp/fwd_nodir" && cksum *.png) > "$tmp/sum2"
+printf '%s\n' "Convolution throughput per layer" "Speedup over naive" \
+    "Accuracy per algorithm" "Network totals" > "$tmp/want"
+if [ "$(grep -c png "$tmp/sum1")" -eq 4 ] && diff "$tmp/sum1" "$tmp/sum2" > /dev/null &&
+    diff "$tmp/want" "$tmp/got" > /dev/null; then
+    echo "ok: forward rows with a dir column: the PNGs and titles of before"
+else
+    fail "forward rows with a dir column: PNGs differ from those without, or titles:"
+    diff "$tmp/sum1" "$tmp/sum2"
+    diff "$tmp/want" "$tmp/got"
+fi
+titles "$dfix" --out "$tmp/dirs" 2>&1 | sed -n 's/^title: //p' > "$tmp/got"
+if grep -qx 'Convolution throughput per layer (bwd_d: backward data)' "$tmp/got" &&
+    grep -qx 'Network totals (fwd: forward)' "$tmp/got" &&
+    grep -qx 'Training step totals' "$tmp/got"; then
+    echo "ok: with several directions each title names its direction"
+else
+    fail "several directions: titles without their direction:"
+    cat "$tmp/got"
+fi
+sed '4s/,fwd,/,bwd_x,/' "$dfix" > "$tmp/baddir.csv"
+run 2 "unknown direction" 'baddir\.csv:4: column dir: "bwd_x"' "$tmp/baddir.csv"
+
 # bad input -> 2, nothing written
 sed '2s/resnet50:res2a_branch2b,/resnet50:res2a_branch2b*0,/' "$fix" \
     > "$tmp/badcount.csv"
@@ -159,6 +276,19 @@ if "$bin" bench --algo $algos --desc 'mb1ic8ih12oc8kh3ph1n"t:a"' \
         pngs "$tmp/real" bench "convbench bench CSV" "$kinds"
 else
     fail "convbench bench failed; output:"
+    sed 's/^/    /' "$tmp/bench.out"
+fi
+
+# and with every direction (naive has them all)
+if "$bin" bench --algo naive --dir all --desc 'mb1ic4ih8oc4kh3ph1n"t:a"' \
+    --desc 'mb1ic4iw20oc4kw3pw1n"t:b"' --min-reps 2 --min-ms 1 \
+    --csv "$tmp/real/all.csv" > "$tmp/bench.out" 2>&1; then
+    run 0 "CSV written by convbench bench --dir all" "" "$tmp/real/all.csv" &&
+        pngs "$tmp/real" all "convbench bench --dir all CSV" "gflops \
+gflops_bwd_d gflops_bwd_w gflops_bwd_wb accuracy_bwd_wb networks_bwd_wb \
+networks_step"
+else
+    fail "convbench bench --dir all failed; output:"
     sed 's/^/    /' "$tmp/bench.out"
 fi
 

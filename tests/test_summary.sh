@@ -141,6 +141,149 @@ else
     head -20 "$tmp/out"
 fi
 
+# ---- directions (docs/design.md §14): tests/data/results_dirs.csv has fwd,
+# bwd_d and bwd_w rows of algorithms a and b on net:l1*2 and net:l2 (b has
+# no bwd_w on l2). By hand: fwd a 2*1 + 2 = 4, b 2*0.5 + 2.5 = 3.5, best
+# 2*0.5 (b) + 2 (a) = 3; bwd_d a 2*2 + 4 = 8, b 2*1.5 + 6 = 9, best
+# 2*1.5 (b) + 4 (a) = 7; bwd_w a 2*3 + 1 = 7, b 2*4 = 8 over 1/2, best
+# 2*3 + 1 = 7 (a both); training step a 2*(1+2+3) + (2+4+1) = 19, b only
+# l1: 2*(0.5+1.5+4) = 12 over 1/2, best per layer and direction
+# 2*(0.5+1.5+3) + (2+4+1) = 17, below either algorithm's step.
+dfix=$root/tests/data/results_dirs.csv
+cat > "$tmp/want" <<'WANT'
+network net: 2 layers, 3 convolutions (count x median_ms, ms)
+fwd: forward
+algorithm total_ms layers
+a 4.000 2/2
+b 3.500 2/2
+best per layer 3.000 2/2
+layer count fastest median_ms count x med
+net:l1*2 2 b 0.500 1.000
+net:l2 1 a 2.000 2.000
+bwd_d: backward data (dx)
+algorithm total_ms layers
+a 8.000 2/2
+b 9.000 2/2
+best per layer 7.000 2/2
+layer count fastest median_ms count x med
+net:l1*2 2 b 1.500 3.000
+net:l2 1 a 4.000 4.000
+bwd_w: backward weights (dw)
+algorithm total_ms layers
+a 7.000 2/2
+b 8.000 1/2 incomplete: 1 layer(s) not verified or untimed, not comparable
+best per layer 7.000 2/2
+layer count fastest median_ms count x med
+net:l1*2 2 a 3.000 6.000
+net:l2 1 a 1.000 1.000
+training step: fwd + bwd_d + bwd_w per layer (bwd_w rows)
+algorithm total_ms layers
+a 19.000 2/2
+b 12.000 1/2 incomplete: 1 layer(s) not verified or untimed, not comparable
+best per layer 17.000 2/2
+
+training steps count every layer's bwd_d: a network's first layer needs none, but a shape set cannot tell which layer is first
+WANT
+if "$cb" summary "$dfix" --per-layer > "$tmp/out" 2>&1 &&
+    squeeze < "$tmp/out" | diff "$tmp/want" - > "$tmp/diff"; then
+    echo "ok: directions: per-direction totals, training step"
+else
+    fail "directions: summary --per-layer differs from the expected totals:"
+    cat "$tmp/out" "$tmp/diff"
+fi
+# step TOTALS_FILE: the training step section, squeezed
+step() { squeeze < "$1" | sed -n '/^training step:/,/^best per layer/p'; }
+# the same timings as bwd_wb rows stand for bwd_w, and the heading says so:
+# on l2 alone, then on every layer
+sed '/net:l2,/s/,bwd_w,/,bwd_wb,/' "$dfix" > "$tmp/wb1.csv"
+sed 's/,bwd_w,/,bwd_wb,/' "$dfix" > "$tmp/wb2.csv"
+for c in "wb1:(bwd_w rows; bwd_wb on 1 layer(s) without one)" \
+    "wb2:(bwd_wb rows as bwd_w: no layer has a bwd_w row)"; do
+    f=${c%%:*} head=${c#*:}
+    "$cb" summary "$tmp/$f.csv" > "$tmp/out" 2>&1
+    if step "$tmp/out" | grep -qxF "training step: fwd + bwd_d + bwd_w per layer $head" &&
+        step "$tmp/out" | grep -qx 'a 19.000 2/2' &&
+        step "$tmp/out" | grep -qx 'b 12.000 1/2 .*' &&
+        step "$tmp/out" | grep -qx 'best per layer 17.000 2/2' &&
+        grep -q '^ bwd_wb: backward weights and bias' "$tmp/out"; then
+        echo "ok: bwd_wb as the bwd_w of a layer without one ($f)"
+    else
+        fail "bwd_wb standing for bwd_w ($f): want $head, a 19, b 12, best 17:"
+        cat "$tmp/out"
+    fi
+done
+# a layer with a bwd_w row uses it, not a (slower) bwd_wb row: l1 gets
+# bwd_wb rows of 100 ms (its bwd_wb total 2*100), the step stays 19 and 17
+awk -F, '{ print } NR > 1 && $2 == "bwd_w" && /net:l1/ {
+    sub(/,bwd_w,/, ",bwd_wb,"); sub(/,PASSED,,[0-9.]*,/, ",PASSED,,100,"); print }' \
+    "$dfix" > "$tmp/both.csv"
+"$cb" summary "$tmp/both.csv" > "$tmp/out" 2>&1
+if step "$tmp/out" | grep -qx 'training step: .* (bwd_w rows)' &&
+    step "$tmp/out" | grep -qx 'a 19.000 2/2' &&
+    step "$tmp/out" | grep -qx 'best per layer 17.000 2/2' &&
+    squeeze < "$tmp/out" | grep -qx 'a 200.000 1/2 .*'; then
+    echo "ok: bwd_w preferred to bwd_wb where a layer has both"
+else
+    fail "bwd_w and bwd_wb rows on l1: the step must use bwd_w (a 19, best 17):"
+    cat "$tmp/out"
+fi
+# without bwd_d rows: no step total, said once per network
+grep -v ',bwd_d,' "$dfix" > "$tmp/nod.csv"
+"$cb" summary "$tmp/nod.csv" > "$tmp/out" 2>&1
+if grep -qx ' training step: not totalled, the CSV has no bwd_d rows' "$tmp/out" &&
+    ! grep -q 'first layer' "$tmp/out"; then
+    echo "ok: no bwd_d rows: no training step"
+else
+    fail "no bwd_d rows: want 'training step: not totalled':"
+    cat "$tmp/out"
+fi
+# forward rows alone, dir column or not: today's output, no sections
+grep -v ',bwd_' "$dfix" > "$tmp/fwd.csv"
+cut -d, -f1,3- "$tmp/fwd.csv" > "$tmp/fwd_nodir.csv"
+"$cb" summary "$tmp/fwd.csv" --per-layer > "$tmp/out" 2>&1
+"$cb" summary "$tmp/fwd_nodir.csv" --per-layer > "$tmp/out2" 2>&1
+if cmp -s "$tmp/out" "$tmp/out2" && squeeze < "$tmp/out" | grep -qx 'a 4.000 2/2' &&
+    squeeze < "$tmp/out" | grep -qx 'best per layer 3.000 2/2' &&
+    ! grep -q 'fwd:\|training step' "$tmp/out"; then
+    echo "ok: forward rows with a dir column: the output without one"
+else
+    fail "forward-only with a dir column differs from without:"
+    diff "$tmp/out" "$tmp/out2"
+fi
+# --choice-out: a dir column appended, a line per layer and direction;
+# forward-only: the five columns of before
+cat > "$tmp/choice_want" <<'WANT'
+desc,name,count,algo,median_ms,dir
+"g1mb1ic8ih12iw12oc8oh12ow12kh3kw3sh1sw1ph1pw1dh0dw0n""net:l1*2""",net:l1*2,2,b,0.5,fwd
+"g1mb1ic8ih12iw12oc8oh12ow12kh3kw3sh1sw1ph1pw1dh0dw0n""net:l1*2""",net:l1*2,2,b,1.5,bwd_d
+"g1mb1ic8ih12iw12oc8oh12ow12kh3kw3sh1sw1ph1pw1dh0dw0n""net:l1*2""",net:l1*2,2,a,3.0,bwd_w
+"g1mb1ic8ih12iw12oc16oh6ow6kh3kw3sh2sw2ph1pw1dh0dw0n""net:l2""",net:l2,1,a,2.0,fwd
+"g1mb1ic8ih12iw12oc16oh6ow6kh3kw3sh2sw2ph1pw1dh0dw0n""net:l2""",net:l2,1,a,4.0,bwd_d
+"g1mb1ic8ih12iw12oc16oh6ow6kh3kw3sh2sw2ph1pw1dh0dw0n""net:l2""",net:l2,1,a,1.0,bwd_w
+WANT
+if "$cb" summary "$dfix" --choice-out "$tmp/choice.csv" > "$tmp/out" 2>&1 &&
+    grep -q '6 (layer, direction) rows (0 without' "$tmp/out" &&
+    diff "$tmp/choice_want" "$tmp/choice.csv" &&
+    "$cb" summary "$tmp/fwd.csv" --choice-out "$tmp/choice.csv" > "$tmp/out" 2>&1 &&
+    grep -q '2 layers (0 without' "$tmp/out" &&
+    head -1 "$tmp/choice.csv" | grep -qx 'desc,name,count,algo,median_ms'; then
+    echo "ok: --choice-out with directions"
+else
+    fail "--choice-out with directions:"
+    cat "$tmp/out" "$tmp/choice.csv"
+fi
+# --networks: l1's problem 3 times: a 3*(1+2+3) = 18, b 3*(0.5+1.5+4) = 18,
+# best 3*(0.5+1.5+3) = 15
+echo 'mb1ic8ih12oc8kh3ph1n"m3:first*3"' > "$tmp/m3.shapes"
+"$cb" summary "$dfix" --networks "$tmp/m3.shapes" > "$tmp/out" 2>&1
+if [ "$(step "$tmp/out" | tail -3 | tr '\n' '|')" = \
+    "a 18.000 1/1|b 18.000 1/1|best per layer 15.000 1/1|" ]; then
+    echo "ok: --networks with directions"
+else
+    fail "--networks with directions: want a 18, b 18, best 15:"
+    cat "$tmp/out"
+fi
+
 # a CSV as convbench bench writes it: one network, a repeated layer
 if "$cb" bench --algo naive --desc 'mb1ic4ih8oc4kh3ph1n"t:a*3"' \
     --desc 'mb1ic4iw40oc4kw5pw2n"t:b"' --min-reps 2 --min-ms 1 --quiet \
@@ -173,6 +316,32 @@ else
     cat "$tmp/bench.out"
 fi
 
+# a convbench bench --dir CSV: naive's training step from the CSV itself,
+# count x (fwd + bwd_d + bwd_w) per layer, added in summary's order (the
+# rows of a problem come in direction order) so that the doubles agree
+if "$cb" bench --algo naive --dir fwd,bwd_d,bwd_w \
+    --desc 'mb1ic4ih8oc4kh3ph1n"t:a*3"' --desc 'mb1ic4iw40oc4kw5pw2n"t:b"' \
+    --min-reps 2 --min-ms 1 --quiet --csv "$tmp/dirs.csv" > "$tmp/bench.out" 2>&1; then
+    "$cb" summary "$tmp/dirs.csv" > "$tmp/out" 2>&1
+    want=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+                    $c["algo"] == "naive" {
+                        l = $c["name"]
+                        if (!(l in s)) order[n++] = l
+                        s[l] += $c["median_ms"] }
+                    END { for (i = 0; i < n; i++)
+                              t += (order[i] ~ /\*3$/ ? 3 : 1) * s[order[i]]
+                          printf "%.3f", t }' "$tmp/dirs.csv")
+    if step "$tmp/out" | grep -qx "naive $want 2/2"; then
+        echo "ok: a convbench bench --dir CSV (naive training step $want ms)"
+    else
+        fail "bench --dir CSV: expected naive's step $want over 2/2:"
+        cat "$tmp/out"
+    fi
+else
+    fail "convbench bench --dir failed:"
+    cat "$tmp/bench.out"
+fi
+
 # bad input: exit 2 with a message naming what is wrong
 expect2() {
     local what=$1 pat=$2
@@ -198,6 +367,17 @@ sed '3s/,y,/,y,extra,/' "$fix" > "$b"
 expect2 "field count" "bad.csv:3: 7 fields, the header has 6" "$b"
 sed '3s/,y,/,x,/' "$fix" > "$b"
 expect2 "duplicate algorithm row" "bad.csv:3: a second x row .* \(first on line 2\)" "$b"
+# with directions: a second fwd (or bwd_d) row of an algorithm and layer is
+# one too many; a fwd and a bwd_d row of them are not (the fixture)
+sed '3s/^b,fwd,/a,fwd,/' "$dfix" > "$b"
+expect2 "duplicate forward row with a dir column" \
+    "bad.csv:3: a second a row .* \(first on line 2\): one timing per algorithm, direction and layer" "$b"
+sed '7s/^b,bwd_d,/a,bwd_d,/' "$dfix" > "$b"
+expect2 "duplicate bwd_d row" "bad.csv:7: a second a bwd_d row .* \(first on line 6\)" "$b"
+sed '6s/,bwd_d,/,,/' "$dfix" > "$b"
+expect2 "an empty dir cell is forward" "bad.csv:6: a second a row .* \(first on line 2\)" "$b"
+sed '4s/,fwd,/,bwd_x,/' "$dfix" > "$b"
+expect2 "unknown direction" 'bad.csv:4: column dir: "bwd_x" is not a direction' "$b"
 sed '2s/netA:l1\*3,/netA:l1*0,/' "$fix" > "$b"
 expect2 "repeat count 0" 'bad.csv:2: name "netA:l1\*0": repeat count' "$b"
 awk -F, 'BEGIN { OFS = "," } NR == 1 { print $0 ",count"; next }

@@ -1,14 +1,24 @@
-/* convbench summary RESULTS.csv: network totals (docs/design.md §11).
+/* convbench summary RESULTS.csv: network totals (docs/design.md §11, §14).
  *
  * A network is the part of a problem's name before the first ':'; its
  * layers are the distinct descriptors (desc column) with that prefix, each
  * occurring count times (a count column if the CSV has one, else the name's
- * benchdnn repeat suffix "*N", else 1). Per algorithm the total is the sum
- * of count x median_ms over the layers it PASSED with a timing; a total
- * over fewer layers than the network has is marked incomplete, since it is
- * not comparable. "best per layer" sums, per layer, the fastest PASSED
- * algorithm. Columns are found by header name, so column order and extra
- * columns do not matter.
+ * benchdnn repeat suffix "*N", else 1). Rows are keyed by (algo, dir,
+ * layer), a CSV without a dir column (or an empty dir cell) being forward.
+ * Per algorithm and direction the total is the sum of count x median_ms
+ * over the layers it PASSED with a timing; a total over fewer layers than
+ * the network has is marked incomplete, since it is not comparable. "best
+ * per layer" sums, per layer, the fastest PASSED algorithm. Columns are
+ * found by header name, so column order and extra columns do not matter.
+ *
+ * A CSV with only forward rows prints one table per network, as before
+ * directions existed. Otherwise each network gets a section per direction
+ * present, then the training step: per layer fwd + bwd_d + bwd_w, where a
+ * layer without any bwd_w row takes its bwd_wb rows instead (the output
+ * says which); an algorithm's step counts only the layers where all three
+ * are timed, and best per layer sums the fastest of each direction. The
+ * first layer of a network needs no bwd_d, but a shape set cannot tell
+ * which layer is first: its bwd_d is counted, and the output says so.
  *
  * --networks SET takes the networks from shape sets instead (every file of
  * harness/shapes/SET.d/, or one shape file or set): each of their layers
@@ -26,20 +36,34 @@
 #include "tools/tools.h"
 
 #define MAX_ALGOS 32
+#define DIR_BIT(d) (1u << (d))
+/* A pseudo-direction for the totals: the training step of a layer. */
+#define STEP (-1)
 
 static const conv_col required[] = {CONV_COL_ALGO, CONV_COL_NAME, CONV_COL_DESC,
                                     CONV_COL_STATUS, CONV_COL_MEDIAN_MS};
 
+/* What each direction computes, for the section headings. */
+static const char *const dir_what[CONV_NDIRS] = {
+    [CONV_DIR_FWD] = "forward",
+    [CONV_DIR_BWD_D] = "backward data (dx)",
+    [CONV_DIR_BWD_W] = "backward weights (dw)",
+    [CONV_DIR_BWD_WB] = "backward weights and bias (dw, db)",
+};
+
 typedef struct layer {
     const char *desc, *name;
-    int net;               /* index into nets */
-    int count;             /* occurrences in the network */
-    int line;              /* first row's line */
-    double med[MAX_ALGOS]; /* median_ms when PASSED and timed, else NAN */
-    const char *med_text[MAX_ALGOS]; /* as written in the CSV */
-    int seen_line[MAX_ALGOS];        /* row of (algo, layer), 0 none */
-    int best;                        /* fastest PASSED algorithm, -1 none */
-    char *own; /* desc and name when they come from a shape set */
+    int net;       /* index into nets */
+    int count;     /* occurrences in the network */
+    int line;      /* first row's line */
+    unsigned dirs; /* DIR_BITs of the directions this layer has rows in */
+    /* per direction and algorithm: median_ms when PASSED and timed, else
+     * NAN; as written in the CSV; the row's line (0 none) */
+    double med[CONV_NDIRS][MAX_ALGOS];
+    const char *med_text[CONV_NDIRS][MAX_ALGOS];
+    int seen_line[CONV_NDIRS][MAX_ALGOS];
+    int best[CONV_NDIRS]; /* fastest PASSED algorithm, -1 none */
+    char *own;            /* desc and name when they come from a shape set */
 } layer;
 
 typedef struct summary {
@@ -48,6 +72,8 @@ typedef struct summary {
     int count_col; /* a "count" column, when the CSV has one, else -1 */
     const char *algos[MAX_ALGOS];
     int nalgos;
+    unsigned dirs;                 /* DIR_BITs of the directions with rows */
+    unsigned algo_dirs[MAX_ALGOS]; /* the same per algorithm */
     char **nets; /* network names, first-seen order (allocated) */
     int nnets, netcap;
     layer *l;
@@ -57,6 +83,21 @@ typedef struct summary {
     int no_net;     /* layers whose name has no ':' */
     int not_in_csv; /* --networks: layers no CSV row has */
 } summary;
+
+/* Forward only: the output of before directions, one table per network. */
+static bool forward_only(const summary *s)
+{
+    return s->dirs == DIR_BIT(CONV_DIR_FWD);
+}
+
+/* A layer with no time in any direction for anything. */
+static void layer_clear(layer *l)
+{
+    for (int d = 0; d < CONV_NDIRS; d++) {
+        for (int a = 0; a < MAX_ALGOS; a++) l->med[d][a] = NAN;
+        l->best[d] = -1;
+    }
+}
 
 static conv_status bad(char *err, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -106,9 +147,8 @@ static layer *find_layer(summary *s, const char *desc, bool *fresh)
     s->hash[k] = ++s->nl;
     layer *l = &s->l[s->nl - 1];
     memset(l, 0, sizeof *l);
-    for (int a = 0; a < MAX_ALGOS; a++) l->med[a] = NAN;
+    layer_clear(l);
     l->desc = desc;
-    l->best = -1;
     *fresh = true;
     return l;
 }
@@ -134,25 +174,11 @@ static int network_of(summary *s, const char *name)
     return s->nnets++;
 }
 
-static conv_status add_row(summary *s, const conv_csv_rec *r, char *err,
-                           size_t len)
+/* The occurrences of a row's layer: the count column, else the name's *N. */
+static conv_status row_count(const summary *s, const conv_csv_rec *r,
+                             int *count, char *err, size_t len)
 {
-    const int line = r->line;
-    const char *algo = conv_csv_get(&s->f, r, CONV_COL_ALGO),
-               *desc = conv_csv_get(&s->f, r, CONV_COL_DESC),
-               *name = conv_csv_get(&s->f, r, CONV_COL_NAME),
-               *status = conv_csv_get(&s->f, r, CONV_COL_STATUS);
-    if (!algo[0] || !desc[0] || !status[0])
-        return bad(err, len, "%s:%d: empty algo, desc or status", s->path,
-                   line);
-    int a = 0;
-    while (a < s->nalgos && strcmp(s->algos[a], algo)) a++;
-    if (a == MAX_ALGOS)
-        return bad(err, len, "%s:%d: more than %d algorithms", s->path, line,
-                   MAX_ALGOS);
-    if (a == s->nalgos) s->algos[s->nalgos++] = algo;
-
-    int count;
+    const char *name = conv_csv_get(&s->f, r, CONV_COL_NAME);
     if (s->count_col >= 0) {
         const char *c = r->f[s->count_col];
         char *end;
@@ -160,14 +186,80 @@ static conv_status add_row(summary *s, const conv_csv_rec *r, char *err,
         if (end == c || *end || v < 1 || v > 1000000000)
             return bad(err, len,
                        "%s:%d: column count: \"%s\" is not a positive integer",
-                       s->path, line, c);
-        count = (int)v;
-    } else if (!(count = conv_name_count(name))) {
+                       s->path, r->line, c);
+        *count = (int)v;
+    } else if (!(*count = conv_name_count(name))) {
         return bad(err, len,
                    "%s:%d: name \"%s\": repeat count is not in [1, "
                    "999999999]",
-                   s->path, line, name);
+                   s->path, r->line, name);
     }
+    return CONV_OK;
+}
+
+/* The row's direction; an empty cell or no dir column is forward. */
+static conv_status row_dir(const summary *s, const conv_csv_rec *r, int *d,
+                           char *err, size_t len)
+{
+    const char *t = conv_csv_get(&s->f, r, CONV_COL_DIR);
+    *d = t[0] ? conv_dir_parse(t) : CONV_DIR_FWD;
+    if (*d < 0)
+        return bad(err, len,
+                   "%s:%d: column dir: \"%s\" is not a direction (fwd, "
+                   "bwd_d, bwd_w, bwd_wb)",
+                   s->path, r->line, t);
+    return CONV_OK;
+}
+
+/* The index of algo, added when new. */
+static conv_status algo_index(summary *s, const char *algo, int line, int *a,
+                              char *err, size_t len)
+{
+    *a = 0;
+    while (*a < s->nalgos && strcmp(s->algos[*a], algo)) ++*a;
+    if (*a == MAX_ALGOS)
+        return bad(err, len, "%s:%d: more than %d algorithms", s->path, line,
+                   MAX_ALGOS);
+    if (*a == s->nalgos) s->algos[s->nalgos++] = algo;
+    return CONV_OK;
+}
+
+/* The timing of a PASSED row into l for (direction d, algorithm a). */
+static conv_status add_time(summary *s, const conv_csv_rec *r, layer *l, int d,
+                            int a, char *err, size_t len)
+{
+    const char *m = conv_csv_get(&s->f, r, CONV_COL_MEDIAN_MS),
+               *status = conv_csv_get(&s->f, r, CONV_COL_STATUS);
+    if (strcmp(status, "PASSED") || !m[0]) return CONV_OK;
+    char *end;
+    double v = strtod(m, &end);
+    if (end == m || *end || !isfinite(v) || v < 0)
+        return bad(err, len,
+                   "%s:%d: column median_ms: \"%s\" is not a non-negative "
+                   "number",
+                   s->path, r->line, m);
+    l->med[d][a] = v;
+    l->med_text[d][a] = m;
+    if (l->best[d] < 0 || v < l->med[d][l->best[d]]) l->best[d] = a;
+    return CONV_OK;
+}
+
+static conv_status add_row(summary *s, const conv_csv_rec *r, char *err,
+                           size_t len)
+{
+    const int line = r->line;
+    const char *algo = conv_csv_get(&s->f, r, CONV_COL_ALGO),
+               *desc = conv_csv_get(&s->f, r, CONV_COL_DESC),
+               *name = conv_csv_get(&s->f, r, CONV_COL_NAME);
+    if (!algo[0] || !desc[0] || !conv_csv_get(&s->f, r, CONV_COL_STATUS)[0])
+        return bad(err, len, "%s:%d: empty algo, desc or status", s->path,
+                   line);
+    int a, d, count;
+    conv_status st;
+    if ((st = algo_index(s, algo, line, &a, err, len)) ||
+        (st = row_dir(s, r, &d, err, len)) ||
+        (st = row_count(s, r, &count, err, len)))
+        return st;
     bool fresh;
     layer *l = find_layer(s, desc, &fresh);
     if (!l) return bad(err, len, "%s: out of memory", s->path);
@@ -182,25 +274,18 @@ static conv_status add_row(summary *s, const conv_csv_rec *r, char *err,
         return bad(err, len, "%s:%d: count %d of %s differs from %d on line %d",
                    s->path, line, count, desc, l->count, l->line);
     }
-    if (l->seen_line[a])
+    if (l->seen_line[d][a])
         return bad(err, len,
-                   "%s:%d: a second %s row for %s (first on line %d): one "
-                   "timing per algorithm and layer",
-                   s->path, line, algo, desc, l->seen_line[a]);
-    l->seen_line[a] = line;
-    const char *m = conv_csv_get(&s->f, r, CONV_COL_MEDIAN_MS);
-    if (strcmp(status, "PASSED") || !m[0]) return CONV_OK;
-    char *end;
-    double v = strtod(m, &end);
-    if (end == m || *end || !isfinite(v) || v < 0)
-        return bad(err, len,
-                   "%s:%d: column median_ms: \"%s\" is not a non-negative "
-                   "number",
-                   s->path, line, m);
-    l->med[a] = v;
-    l->med_text[a] = m;
-    if (l->best < 0 || v < l->med[l->best]) l->best = a;
-    return CONV_OK;
+                   "%s:%d: a second %s%s%s row for %s (first on line %d): one "
+                   "timing per algorithm, direction and layer",
+                   s->path, line, algo, d != CONV_DIR_FWD ? " " : "",
+                   d != CONV_DIR_FWD ? conv_dirs[d].name : "", desc,
+                   l->seen_line[d][a]);
+    l->seen_line[d][a] = line;
+    l->dirs |= DIR_BIT(d);
+    s->dirs |= DIR_BIT(d);
+    s->algo_dirs[a] |= DIR_BIT(d);
+    return add_time(s, r, l, d, a, err, len);
 }
 
 static conv_status load(summary *s, char *err, size_t len)
@@ -215,7 +300,9 @@ static conv_status load(summary *s, char *err, size_t len)
         if ((st = add_row(s, &s->f.rows[i], err, len))) return st;
     if (!s->nl) return bad(err, len, "%s: no rows", s->path);
     bool timed = false;
-    for (int i = 0; i < s->nl && !timed; i++) timed = s->l[i].best >= 0;
+    for (int i = 0; i < s->nl && !timed; i++)
+        for (int d = 0; d < CONV_NDIRS; d++)
+            timed = timed || s->l[i].best[d] >= 0;
     if (!timed)
         return bad(err, len,
                    "%s: no PASSED row has a median_ms: summary needs the CSV "
@@ -327,15 +414,15 @@ static conv_status use_networks(summary *s, char **sets, int nsets, char *err,
         if (l->net == -2) st = bad(err, len, "out of memory");
         if (l->net == -1) s->no_net++;
         const layer *from = find_problem(v, s->nl, desc);
-        l->best = -1;
-        for (int a = 0; a < MAX_ALGOS; a++) l->med[a] = NAN;
+        layer_clear(l);
         if (!from) {
             s->not_in_csv++;
             continue;
         }
+        l->dirs = from->dirs;
         memcpy(l->med, from->med, sizeof l->med);
         memcpy(l->med_text, from->med_text, sizeof l->med_text);
-        l->best = from->best;
+        memcpy(l->best, from->best, sizeof l->best);
     }
     free(v);
     conv_shapes_free(&shapes);
@@ -346,8 +433,33 @@ static conv_status use_networks(summary *s, char **sets, int nsets, char *err,
     return st;
 }
 
-/* One total line: the sum over the layers of network k with a time. */
-static void print_total(const summary *s, int k, const char *label, int algo)
+/* The direction of a layer's weight gradient in its training step: bwd_w,
+ * or bwd_wb when the layer has bwd_wb rows and no bwd_w row. */
+static int weight_dir(const layer *l)
+{
+    return (l->dirs & DIR_BIT(CONV_DIR_BWD_WB)) &&
+                   !(l->dirs & DIR_BIT(CONV_DIR_BWD_W))
+               ? CONV_DIR_BWD_WB
+               : CONV_DIR_BWD_W;
+}
+
+/* The median of algorithm a (-1: the layer's fastest) in direction d, or
+ * for d = STEP the sum of the three directions of a training step; NAN
+ * when a part has no verified timing. */
+static double layer_time(const layer *l, int d, int a)
+{
+    if (d == STEP)
+        return layer_time(l, CONV_DIR_FWD, a) +
+               layer_time(l, CONV_DIR_BWD_D, a) +
+               layer_time(l, weight_dir(l), a);
+    if (a < 0) a = l->best[d];
+    return a < 0 ? NAN : l->med[d][a];
+}
+
+/* One total line: the sum over the layers of network k with a time in
+ * direction d (or STEP) for algorithm algo (-1: best per layer). */
+static void print_total(const summary *s, int k, const char *label, int d,
+                        int algo)
 {
     double total = 0;
     int have = 0, all = 0;
@@ -355,9 +467,9 @@ static void print_total(const summary *s, int k, const char *label, int algo)
         const layer *l = &s->l[i];
         if (l->net != k) continue;
         all++;
-        const int a = algo >= 0 ? algo : l->best;
-        if (a < 0 || isnan(l->med[a])) continue;
-        total += l->count * l->med[a];
+        const double t = layer_time(l, d, algo);
+        if (isnan(t)) continue;
+        total += l->count * t;
         have++;
     }
     char tot[32] = "-";
@@ -370,6 +482,68 @@ static void print_total(const summary *s, int k, const char *label, int algo)
     printf("\n");
 }
 
+/* The totals of network k in direction d, and with per_layer each layer's
+ * fastest algorithm. */
+static void print_dir(const summary *s, int k, int d, bool per_layer)
+{
+    printf("  %-16s %12s %s\n", "algorithm", "total_ms", "layers");
+    for (int a = 0; a < s->nalgos; a++)
+        if (s->algo_dirs[a] & DIR_BIT(d)) print_total(s, k, s->algos[a], d, a);
+    print_total(s, k, "best per layer", d, -1);
+    if (!per_layer) return;
+    printf("  %-40s %6s %-14s %10s %12s\n", "layer", "count", "fastest",
+           "median_ms", "count x med");
+    for (int i = 0; i < s->nl; i++) {
+        const layer *l = &s->l[i];
+        const int b = l->best[d];
+        if (l->net != k) continue;
+        if (b < 0)
+            printf("  %-40s %6d %-14s %10s %12s\n", l->name, l->count,
+                   "(none passed)", "-", "-");
+        else
+            printf("  %-40s %6d %-14s %10.3f %12.3f\n", l->name, l->count,
+                   s->algos[b], l->med[d][b], l->count * l->med[d][b]);
+    }
+}
+
+/* Whether the CSV has rows of every direction of a training step. */
+static bool has_step(const summary *s)
+{
+    return (s->dirs & DIR_BIT(CONV_DIR_FWD)) &&
+           (s->dirs & DIR_BIT(CONV_DIR_BWD_D)) &&
+           (s->dirs & (DIR_BIT(CONV_DIR_BWD_W) | DIR_BIT(CONV_DIR_BWD_WB)));
+}
+
+/* The training step totals of network k: fwd + bwd_d + bwd_w per layer. */
+static void print_step(const summary *s, int k)
+{
+    const unsigned step = DIR_BIT(CONV_DIR_FWD) | DIR_BIT(CONV_DIR_BWD_D);
+    const unsigned wgt = DIR_BIT(CONV_DIR_BWD_W) | DIR_BIT(CONV_DIR_BWD_WB);
+    if (!has_step(s)) {
+        printf(" training step: not totalled, the CSV has no %s rows\n",
+               !(s->dirs & DIR_BIT(CONV_DIR_FWD))     ? "fwd"
+               : !(s->dirs & DIR_BIT(CONV_DIR_BWD_D)) ? "bwd_d"
+                                                      : "bwd_w or bwd_wb");
+        return;
+    }
+    int layers = 0, wb = 0;
+    for (int i = 0; i < s->nl; i++)
+        if (s->l[i].net == k)
+            layers++, wb += weight_dir(&s->l[i]) == CONV_DIR_BWD_WB;
+    printf(" training step: fwd + bwd_d + bwd_w per layer ");
+    if (!wb)
+        printf("(bwd_w rows)\n");
+    else if (wb == layers)
+        printf("(bwd_wb rows as bwd_w: no layer has a bwd_w row)\n");
+    else
+        printf("(bwd_w rows; bwd_wb on %d layer(s) without one)\n", wb);
+    printf("  %-16s %12s %s\n", "algorithm", "total_ms", "layers");
+    for (int a = 0; a < s->nalgos; a++)
+        if ((s->algo_dirs[a] & step) == step && (s->algo_dirs[a] & wgt))
+            print_total(s, k, s->algos[a], STEP, a);
+    print_total(s, k, "best per layer", STEP, -1);
+}
+
 static void print_network(const summary *s, int k, bool per_layer)
 {
     int layers = 0;
@@ -379,23 +553,16 @@ static void print_network(const summary *s, int k, bool per_layer)
     printf("network %s: %d layers, %lld convolutions (count x median_ms, "
            "ms)\n",
            s->nets[k], layers, convs);
-    printf("  %-16s %12s %s\n", "algorithm", "total_ms", "layers");
-    for (int a = 0; a < s->nalgos; a++) print_total(s, k, s->algos[a], a);
-    print_total(s, k, "best per layer", -1);
-    if (!per_layer) return;
-    printf("  %-40s %6s %-14s %10s %12s\n", "layer", "count", "fastest",
-           "median_ms", "count x med");
-    for (int i = 0; i < s->nl; i++) {
-        const layer *l = &s->l[i];
-        if (l->net != k) continue;
-        if (l->best < 0)
-            printf("  %-40s %6d %-14s %10s %12s\n", l->name, l->count,
-                   "(none passed)", "-", "-");
-        else
-            printf("  %-40s %6d %-14s %10.3f %12.3f\n", l->name, l->count,
-                   s->algos[l->best], l->med[l->best],
-                   l->count * l->med[l->best]);
+    if (forward_only(s)) {
+        print_dir(s, k, CONV_DIR_FWD, per_layer);
+        return;
     }
+    for (int d = 0; d < CONV_NDIRS; d++) {
+        if (!(s->dirs & DIR_BIT(d))) continue;
+        printf(" %s: %s\n", conv_dirs[d].name, dir_what[d]);
+        print_dir(s, k, d, per_layer);
+    }
+    print_step(s, k);
 }
 
 static void csv_field(FILE *f, const char *v)
@@ -413,8 +580,35 @@ static void csv_field(FILE *f, const char *v)
 }
 
 /* desc,name,count,algo,median_ms: each layer's fastest verified algorithm
- * (layers nothing passed are left out). */
-static conv_status write_choice(const summary *s, const char *path,
+ * (layers nothing passed are left out). When the CSV has directions other
+ * than fwd, a dir column is appended (the first five keep their places) and
+ * each layer has a line per direction present, in fwd, bwd_d, bwd_w,
+ * bwd_wb order; *missing counts the (layer, direction) pairs left out. */
+static void choice_rows(const summary *s, FILE *f, int *rows, int *missing)
+{
+    const bool fwd = forward_only(s);
+    for (int i = 0; i < s->nl; i++) {
+        const layer *l = &s->l[i];
+        for (int d = 0; d < CONV_NDIRS; d++) {
+            const int b = l->best[d];
+            if (!(s->dirs & DIR_BIT(d))) continue;
+            if (b < 0) {
+                ++*missing;
+                continue;
+            }
+            csv_field(f, l->desc);
+            fputc(',', f);
+            csv_field(f, l->name);
+            fprintf(f, ",%d,", l->count);
+            csv_field(f, s->algos[b]);
+            fprintf(f, ",%s%s%s\n", l->med_text[d][b], fwd ? "" : ",",
+                    fwd ? "" : conv_dirs[d].name);
+            ++*rows;
+        }
+    }
+}
+
+static conv_status write_choice(const summary *s, const char *path, int *rows,
                                 int *missing, char *err, size_t len)
 {
     char tmp[4096];
@@ -426,21 +620,11 @@ static conv_status write_choice(const summary *s, const char *path,
         if (fd >= 0) close(fd), unlink(tmp);
         return bad(err, len, "--choice-out: cannot create %s", path);
     }
-    fputs("desc,name,count,algo,median_ms\n", f);
-    *missing = 0;
-    for (int i = 0; i < s->nl; i++) {
-        const layer *l = &s->l[i];
-        if (l->best < 0) {
-            ++*missing;
-            continue;
-        }
-        csv_field(f, l->desc);
-        fputc(',', f);
-        csv_field(f, l->name);
-        fprintf(f, ",%d,", l->count);
-        csv_field(f, s->algos[l->best]);
-        fprintf(f, ",%s\n", l->med_text[l->best]);
-    }
+    fputs(forward_only(s) ? "desc,name,count,algo,median_ms\n"
+                          : "desc,name,count,algo,median_ms,dir\n",
+          f);
+    *rows = *missing = 0;
+    choice_rows(s, f, rows, missing);
     return conv_file_commit(f, tmp, path, err, len);
 }
 
@@ -508,6 +692,10 @@ static void print_all(const summary *s, const args *a)
     if (s->not_in_csv)
         printf("\n%d layer(s) of the networks have no row in %s\n",
                s->not_in_csv, a->csv);
+    if (!forward_only(s) && has_step(s))
+        printf("\ntraining steps count every layer's bwd_d: a network's "
+               "first layer needs none, but a shape set cannot tell which "
+               "layer is first\n");
 }
 
 int conv_summary_main(int argc, char **argv)
@@ -515,7 +703,7 @@ int conv_summary_main(int argc, char **argv)
     args a = {.sets = calloc((size_t)argc, sizeof(char *))};
     summary s = {0};
     char err[1024];
-    int rc = CONV_EXIT_USAGE, missing = 0;
+    int rc = CONV_EXIT_USAGE, rows = 0, missing = 0;
     if (!a.sets) return usage("out of memory", "");
     if ((rc = parse_args(argc, argv, &a))) goto cleanup;
     rc = CONV_EXIT_USAGE;
@@ -533,13 +721,18 @@ int conv_summary_main(int argc, char **argv)
         goto cleanup;
     }
     print_all(&s, &a);
-    if (a.choice && write_choice(&s, a.choice, &missing, err, sizeof err)) {
+    if (a.choice &&
+        write_choice(&s, a.choice, &rows, &missing, err, sizeof err)) {
         fprintf(stderr, "convbench summary: %s\n", err);
         goto cleanup;
     }
-    if (a.choice)
+    if (a.choice && forward_only(&s))
         printf("wrote %s: %d layers (%d without a verified timing left out)\n",
-               a.choice, s.nl - missing, missing);
+               a.choice, rows, missing);
+    else if (a.choice)
+        printf("wrote %s: %d (layer, direction) rows (%d without a verified "
+               "timing left out)\n",
+               a.choice, rows, missing);
     rc = CONV_EXIT_OK;
 cleanup:
     summary_free(&s);
