@@ -419,8 +419,8 @@ static conv_status tz_plan_bwd(const conv_problem *p, conv_dir dir,
     }
     if (dir == CONV_DIR_BWD_D) {
         /* Groups, each cut into column blocks when they alone cannot share
-         * the threads evenly; blocks of whole cache lines, so that two
-         * threads never build into one line. */
+         * the threads evenly; block widths of 16 floats (a cache line),
+         * so that two threads share at most one line of a row of T. */
         int nb = 1;
         if (p->g % T && p->g < 4 * T)
             while ((long)p->g * nb % T) nb++;
