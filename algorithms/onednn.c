@@ -247,9 +247,11 @@ static conv_status add_ports(conv_plan *pl, const dn_port *spec, int n,
         *pt = spec[k];
         const dnnl_memory_desc_t *md =
             dnnl_primitive_desc_query_md(pd, pt->q, pt->idx);
-        if (!md)
-            return conv_why(why, len, CONV_BACKEND,
-                            "dnnl_primitive_desc_query_md: no %s md", pt->name);
+        if (!md) {
+            s = conv_why(why, len, CONV_BACKEND,
+                         "dnnl_primitive_desc_query_md: no %s md", pt->name);
+            goto cleanup;
+        }
         pt->prim_md = *md;
         pl->nports = k + 1;
         if (!pt->keep && dnnl_memory_desc_equal(md, &pt->user_md)) continue;
