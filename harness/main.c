@@ -42,6 +42,20 @@ static void print_help(void)
            "error, 3 algorithm does not support the problem (exec)\n");
 }
 
+/* How many problems of the list fall in each corner class of the sweep. */
+static void print_classes(const conv_shape_list *l)
+{
+    printf("corner classes of the %d problems (a problem may be in several):\n",
+           l->n);
+    for (int c = 0; c < conv_sweep_class_count; c++) {
+        int n = 0;
+        for (int i = 0; i < l->n; i++)
+            n += l->v[i].st == CONV_OK && conv_sweep_classes[c].in(&l->v[i].p);
+        printf("  %-20s %5d  %s\n", conv_sweep_classes[c].name, n,
+               conv_sweep_classes[c].what);
+    }
+}
+
 static int run_list(conv_opts *o, int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -82,6 +96,7 @@ static int run_list(conv_opts *o, int argc, char **argv)
             printf("\n");
         }
     }
+    if (o->sweep) print_classes(&o->shapes);
     return 0;
 }
 

@@ -4,13 +4,19 @@
 Each row of cases.tsv is one problem (docs/design.md §1 terms: ph/pw top/left
 padding, ph_r/pw_r bottom/right, dh/dw dilation factors). The expected
 output is torch's conv1d/conv2d computed in float64 on the float32 inputs
-(after F.pad with the per-side padding), rounded to float32.
+(after F.pad with the per-side padding), rounded to float32. A case with a
+dy.npy (tests/data/golden_bwd, --dir to choose it) also has the gradients
+of autograd in float64 for that output gradient (docs/design.md §14):
+dx.npy (bwd_d), dw.npy (bwd_w) and, with a bias, db.npy.
 
   scripts/make_golden.py            check every committed y.npy (exit 1 on
                                     a mismatch)
   scripts/make_golden.py --write    recompute and rewrite every y.npy
   scripts/make_golden.py --new-inputs SEED --write
-                                    draw new x, w, b for the rand* cases
+                                    draw new x, w, b (and dy where there is
+                                    one) for the rand* cases
+  scripts/make_golden.py --dir tests/data/golden_bwd [--write]
+                                    the same for the backward cases
 
 Needs Debian's python3-torch and python3-numpy (run with /usr/bin/python3).
 The test suite does not run this script: it reads the committed files.
@@ -36,11 +42,15 @@ def is_1d(case):
     return "ih" not in case["desc"] and int(case["kh"]) == 1
 
 
-def expected(case, x, w, b):
+def expected(case, x, w, b, dy=None):
+    """y, and with dy the gradients {dx, dw[, db]} by autograd."""
     c = {k: int(v) for k, v in case.items() if k not in ("name", "desc")}
-    xt = torch.from_numpy(x).double()
-    wt = torch.from_numpy(w).double()
-    bt = torch.from_numpy(b).double() if b is not None else None
+    xt = torch.from_numpy(x).double().requires_grad_(dy is not None)
+    wt = torch.from_numpy(w).double().requires_grad_(dy is not None)
+    bt = None
+    if b is not None:
+        bt = torch.from_numpy(b).double().requires_grad_(dy is not None)
+    x0 = xt
     if is_1d(case):
         xt = F.pad(xt, (c["pw"], c["pw_r"]))
         y = F.conv1d(xt, wt, bt, stride=c["sw"], dilation=c["dw"], groups=c["g"])
@@ -48,7 +58,14 @@ def expected(case, x, w, b):
         xt = F.pad(xt, (c["pw"], c["pw_r"], c["ph"], c["ph_r"]))
         y = F.conv2d(xt, wt, bt, stride=(c["sh"], c["sw"]),
                      dilation=(c["dh"], c["dw"]), groups=c["g"])
-    return y.float().numpy()
+    if dy is None:
+        return y.float().numpy()
+    y.backward(torch.from_numpy(dy).double())
+    grads = {"dx": x0.grad, "dw": wt.grad}
+    if bt is not None:
+        grads["db"] = bt.grad
+    return y.detach().float().numpy(), {
+        k: v.float().numpy() for k, v in grads.items()}
 
 
 def save(path, a):
@@ -86,22 +103,34 @@ def main():
                 save(bp, rng.standard_normal(c["oc"]))
             elif os.path.exists(bp):
                 os.remove(bp)
+        dyp = os.path.join(d, "dy.npy")
+        if a.new_inputs is not None and case["name"].startswith("rand") \
+                and os.path.exists(dyp):
+            yshape = np.load(os.path.join(d, "y.npy")).shape
+            save(dyp, rng.standard_normal(yshape))
         x = np.load(os.path.join(d, "x.npy"))
         w = np.load(os.path.join(d, "w.npy"))
         bp = os.path.join(d, "b.npy")
         b = np.load(bp) if os.path.exists(bp) else None
-        y = expected(case, x, w, b)
-        if a.write:
-            save(os.path.join(d, "y.npy"), y)
-            continue
-        ref = np.load(os.path.join(d, "y.npy"))
-        if ref.shape != y.shape or not np.array_equal(ref, y):
-            diff = (np.abs(ref - y).max() if ref.shape == y.shape
-                    else f"shape {ref.shape} vs {y.shape}")
-            print(f"MISMATCH {case['name']}: {diff}")
-            bad += 1
+        out = {}
+        if os.path.exists(dyp):
+            out["y"], grads = expected(case, x, w, b, np.load(dyp))
+            out.update(grads)
+        else:
+            out["y"] = expected(case, x, w, b)
+        for k, v in out.items():
+            path = os.path.join(d, k + ".npy")
+            if a.write:
+                save(path, v)
+                continue
+            ref = np.load(path)
+            if ref.shape != v.shape or not np.array_equal(ref, v):
+                diff = (np.abs(ref - v).max() if ref.shape == v.shape
+                        else f"shape {ref.shape} vs {v.shape}")
+                print(f"MISMATCH {case['name']} {k}: {diff}")
+                bad += 1
     if not a.write:
-        print(f"golden: {len(cases) - bad} match, {bad} differ")
+        print(f"golden: {len(cases)} cases, {bad} tensor(s) differ")
     return 1 if bad else 0
 
 

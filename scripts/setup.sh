@@ -2,6 +2,9 @@
 # Set-up on a fresh Debian 12 machine: install what is missing, configure and
 # build. Usage: scripts/setup.sh [BUILD_DIR [extra cmake args...]]
 #        scripts/setup.sh --packages   (print the package list and exit)
+#        scripts/setup.sh --fuzz [BUILD_DIR [cmake args...]]   (the fuzz
+#            targets alone, tests/fuzz, with clang in build-fuzz/; with
+#            --packages: their list)
 # Nothing is assumed beyond a minimal Debian root (debootstrap minbase) with
 # git; packages go in without recommends, so every one the build, run.sh or
 # the tests read is named here.
@@ -21,11 +24,22 @@ pkgs=(
     python3-torch python3-torchvision # scripts/model_shapes.py and its test
 )
 
+# The fuzz build (scripts/fuzz.sh, docs/fuzzing.md) instead: clang and its
+# libFuzzer runtime, which clang-14 only recommends; no backend.
+fuzz_pkgs=(cmake make clang-14 libclang-rt-14-dev)
+
+fuzz=false
+if [ "${1:-}" = --fuzz ]; then
+    fuzz=true
+    pkgs=("${fuzz_pkgs[@]}")
+    shift
+fi
 if [ "${1:-}" = --packages ]; then
     printf '%s\n' "${pkgs[@]}"
     exit 0
 fi
 build=${1:-$root/build}
+$fuzz && build=${1:-$root/build-fuzz}
 shift || true
 
 missing=()
@@ -53,6 +67,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 t0=$SECONDS
+if $fuzz; then
+    cmake -S "$root/tests/fuzz" -B "$build" -DCMAKE_C_COMPILER=clang-14 "$@" \
+        >/dev/null
+    cmake --build "$build" -j "$(nproc)"
+    echo "setup: fuzz targets in $build configured and built in $((SECONDS - t0))s"
+    exit 0
+fi
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
 cmake --build "$build" -j "$(nproc)"
 echo "setup: $build configured and built in $((SECONDS - t0))s"

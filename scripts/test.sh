@@ -3,7 +3,9 @@
 #   build/          native (-march=native), every suite
 #   build-v3/       -march=x86-64-v3 (AVX2+FMA), the correctness suites
 #   build-x86-64/   -march=x86-64 (baseline SSE2), the correctness suites
-#   build-asan/     AddressSanitizer + UndefinedBehaviorSanitizer, every suite
+#   build-asan/     AddressSanitizer + UndefinedBehaviorSanitizer, every suite,
+#                   and the fuzz targets over their corpus (fuzz_corpus; skipped
+#                   without clang: scripts/setup.sh --fuzz)
 #   build-min/      every optional backend off, every suite (tests of
 #                   compiled-out algorithms or commands skip and say why)
 # Usage: scripts/test.sh [BUILD_NAME...]  (default: all five, e.g. `asan v3`)
@@ -16,7 +18,7 @@ matrix=(
     "native||"
     "v3|-DCONV_ARCH=x86-64-v3|-L correctness"
     "x86-64|-DCONV_ARCH=x86-64|-L correctness"
-    "asan|-DCONV_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo|"
+    "asan|-DCONV_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONV_FUZZ=ON|"
     "min|-DCONV_WITH_OPENBLAS=OFF -DCONV_WITH_FFTW=OFF -DCONV_WITH_DNNL=OFF -DCONV_WITH_BENCHMARK=OFF|"
 )
 want=("$@")

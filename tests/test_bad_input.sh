@@ -30,6 +30,8 @@ expect 2 "ic: negative" -- "$cb" verify --desc ic-3ih5oc4kh3
 expect 2 "memory cap" -- "$cb" verify --desc mb256ic4096ih2048oc4096kh1
 expect 2 "memory cap" -- "$cb" verify --desc ic64ih1024oc64kh3 --mb 1000000
 expect 2 "n: name has no closing quote" -- "$cb" verify --desc 'ic3ih5oc4kh3n"x'
+# Longer than the CSV's desc column: refused, not truncated.
+expect 2 "longer than 255 characters" -- "$cb" verify --desc "$(printf '_%.0s' {1..250})ic3ih5oc4kh3"
 expect 3 "3D problems" -- "$cb" exec --algo naive --desc mb1ic3id4ih4iw4oc4kd3kh3kw3 \
     --input "$tmp/x.npy" --weights "$tmp/w.npy" --output "$tmp/y.npy"
 # 3D problems in verify are rows, not errors: exit 0.
@@ -83,6 +85,9 @@ expect 2 "dtype must be float32" -- "${run_exec[@]}" --input "$tmp/f64.npy" --we
 sed "s/'fortran_order': False/'fortran_order': True /" "$g/x.npy" > "$tmp/fortran.npy"
 expect 2 "C order" -- "${run_exec[@]}" --input "$tmp/fortran.npy" --weights "$g/w.npy"
 expect 2 "does not match the descriptor" -- "${run_exec[@]}" --input "$g/w.npy" --weights "$g/w.npy"
+# strtoull would read " -1" as 2^64 - 1: a malformed shape, not a mismatch.
+sed "s/(1, 1, 3, 3)/(1,\t-1, 3, 3)/" "$g/x.npy" > "$tmp/negdim.npy"
+expect 2 "malformed shape" -- "${run_exec[@]}" --input "$tmp/negdim.npy" --weights "$g/w.npy"
 cp "$g/x.npy" "$tmp/extra.npy"; printf 'xxxx' >> "$tmp/extra.npy"
 expect 2 "trailing bytes" -- "${run_exec[@]}" --input "$tmp/extra.npy" --weights "$g/w.npy"
 expect 2 "does not match the descriptor" -- "${run_exec[@]}" --input "$g/x.npy" --weights "$g/w.npy" --bias "$g/x.npy"

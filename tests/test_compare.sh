@@ -178,6 +178,25 @@ echo '{"sgemm_gflops": 12,' > "$tmp/badmeta.csv.meta.json"
 expect 2 "malformed meta JSON" "badmeta\.csv\.meta\.json: byte" \
     "$B" "$tmp/badmeta.csv"
 expect 2 "unknown option" "unknown option --bogus" --bogus "$B" "$B"
+
+# Rows match by (algo, dir, desc): the same algorithm and problem in two
+# directions, in another order in the current file, pair by direction (by
+# (algo, desc) alone the 1 ms forward would meet the 10 ms bwd_d: "slower").
+d=g1mb1ic4ih8iw8oc4oh8ow8kh3kw3sh1sw1ph1pw1dh0dw0
+printf 'algo,dir,desc,status,median_ms,stddev_ms\nnaive,fwd,%s,PASSED,1,0\nnaive,bwd_d,%s,PASSED,10,0\n' \
+    "$d" "$d" > "$tmp/dirb.csv"
+printf 'algo,dir,desc,status,median_ms,stddev_ms\nnaive,bwd_d,%s,PASSED,10,0\nnaive,fwd,%s,PASSED,1,0\n' \
+    "$d" "$d" > "$tmp/dirc.csv"
+expect 0 "directions pair by dir" "2 matched, 0 missing.*0 slower" \
+    "$tmp/dirb.csv" "$tmp/dirc.csv"
+# a bwd_d that now fails is named with its direction
+sed 's/bwd_d,\(.*\),PASSED,10,0/bwd_d,\1,FAILED,,/' "$tmp/dirc.csv" > "$tmp/dirf.csv"
+expect 1 "bwd_d regression" "naive bwd_d .*PASSED +FAILED +now fails" \
+    "$tmp/dirb.csv" "$tmp/dirf.csv"
+# a file from before directions is all forward
+cut -d, -f1,3- "$tmp/dirb.csv" | sed -n '1,2p' > "$tmp/nodir.csv"
+expect 0 "no dir column: forward" "1 matched, 0 missing, 1 new" \
+    "$tmp/nodir.csv" "$tmp/dirc.csv"
 expect 2 "one file only" "needs BASELINE.csv and CURRENT.csv" "$B"
 
 if [ "$failures" -ne 0 ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The CSV has docs/design.md §7's fixed columns in order, one row per algorithm x
-# problem, numbers where numbers belong, and a parseable .meta.json.
+# The CSV has docs/design.md §7's fixed columns in order (dir after algo,
+# §14), one row per algorithm x direction x problem, numbers where numbers
+# belong, and a parseable .meta.json.
 set -u
 cb=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -12,7 +13,7 @@ nalgo=$("$cb" list | awk '$2 == "available"' | wc -l)
 "$py" - "$tmp/r.csv" "$nalgo" <<'PY'
 import csv, json, math, sys
 path, nalgo = sys.argv[1], int(sys.argv[2])
-fixed = ("algo,impl,name,desc,n,g,ic,ih,iw,oc,oh,ow,kh,kw,sh,sw,pt,pb,pl,pr,"
+fixed = ("algo,dir,impl,name,desc,n,g,ic,ih,iw,oc,oh,ow,kh,kw,sh,sw,pt,pb,pl,pr,"
          "dil_h,dil_w,bias,threads,status,reason,plan_ms,min_ms,median_ms,"
          "mean_ms,stddev_ms,reps,gflops,workspace_bytes,max_abs_err,"
          "max_rel_err,tolerance").split(",")
@@ -28,6 +29,8 @@ for r in body:
         errors.append("row of %d fields: %s" % (len(r), r))
         continue
     d = dict(zip(head, r))
+    if d["dir"] != "fwd":
+        errors.append("dir %r without --dir" % d["dir"])
     if d["status"] not in ("PASSED", "FAILED", "UNSUPPORTED", "ERROR"):
         errors.append("bad status %r" % d["status"])
     if d["status"] == "PASSED":
@@ -46,10 +49,10 @@ for r in body:
                           % (d.get("plan_alloc_bytes"), d["algo"]))
     elif d["status"] != "PASSED" and not d["reason"]:
         errors.append("%s row without reason" % d["status"])
-names = {r[2] for r in body}
+names = {r[head.index("name")] for r in body}
 if "a,b" not in names:
     errors.append("quoted name with a comma did not survive: %s" % names)
-unsup = [r for r in body if "id4" in r[3]]
+unsup = [r for r in body if "id4" in r[head.index("desc")]]
 if not all(r[head.index("status")] == "UNSUPPORTED" for r in unsup) or not unsup:
     errors.append("3D rows are not UNSUPPORTED")
 meta = json.load(open(path + ".meta.json"))
@@ -63,4 +66,21 @@ for e in errors:
     print("FAILED:", e)
 print("csv: %d rows checked, %d errors" % (len(body), len(errors)))
 sys.exit(1 if errors else 0)
+PY
+[ $? -eq 0 ] || exit 1
+# --dir all: a row per direction, problem-major; the bias column says what
+# each direction computes (bwd_d and bwd_w none, bwd_wb db).
+"$cb" verify --algo naive --dir all --desc mb2ic4ih6oc6kh3sh2 \
+    --desc mb1ic3iw9oc2kw3 --threads 2 --quiet --csv "$tmp/d.csv" >/dev/null ||
+    { echo "FAILED: verify --dir all"; exit 1; }
+"$py" - "$tmp/d.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+got = [(r["dir"], r["bias"], r["status"]) for r in rows]
+want = [("fwd", "1", "PASSED"), ("bwd_d", "0", "PASSED"),
+        ("bwd_w", "0", "PASSED"), ("bwd_wb", "1", "PASSED")] * 2
+if got != want:
+    print("FAILED: --dir all rows %s, expected %s" % (got, want))
+    sys.exit(1)
+print("csv: --dir all gives the 4 directions per problem")
 PY

@@ -34,6 +34,10 @@ static const expect good[] = {
     /* PB = -1 with stride 2 is the same problem as PB = 0 */
     {"mb1ic1ih7oc1oh3kh2sh2ph0",
      {1, 1, 1, 7, 7, 1, 3, 3, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0}},
+    /* symmetric ph1, but the bottom row of padding lies past the last
+     * window (oh 3 either way): PB 0, as the canonical form re-parses */
+    {"mb1ic1ih6oc1kh3sh2ph1",
+     {1, 1, 1, 6, 6, 1, 3, 3, 3, 3, 2, 2, 1, 0, 1, 0, 1, 1, 0}},
     /* depthwise */
     {"g32mb1ic32ih112oc32oh112kh3ph1",
      {1, 32, 32, 112, 112, 32, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0}},
@@ -170,6 +174,23 @@ int main(void)
         fails += round_trip(&l.v[i].p);
     }
     conv_shapes_free(&l);
+    /* Every corner class is reached by a sweep as short as the test
+     * suite's (150 problems), for each of its seeds: at least 1 in 30. */
+    for (unsigned long long seed = 1; seed <= 3; seed++) {
+        conv_shape_list c = {0};
+        if (conv_shapes_sweep(&c, 150, seed, 1ull << 30) != CONV_OK) return 1;
+        for (int k = 0; k < conv_sweep_class_count; k++, checks++) {
+            int n = 0;
+            for (int i = 0; i < c.n; i++)
+                n += conv_sweep_classes[k].in(&c.v[i].p);
+            if (n < 5) {
+                printf("FAIL sweep seed %llu: %d problems of class %s\n", seed,
+                       n, conv_sweep_classes[k].name);
+                fails++;
+            }
+        }
+        conv_shapes_free(&c);
+    }
     printf("desc: %d passed, %d failed\n", checks - fails, fails);
     return fails != 0;
 }

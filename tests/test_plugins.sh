@@ -26,7 +26,7 @@ d1=mb1ic2ih6oc4kh3
 expect_refused "missing file" "No such file" list --plugin "$dir/nothere.so"
 expect_refused "no symbol" "no symbol conv_plugin_entry" \
     list --plugin "$dir/plugin_nosym.so"
-expect_refused "ABI mismatch" "ABI version 2, this convbench has 1" \
+expect_refused "ABI mismatch" "ABI version 3, this convbench has 2" \
     list --plugin "$dir/plugin_abi.so"
 expect_refused "clash with a built-in" "'naive' is already the name of a built-in" \
     verify --desc $d1 --plugin "$dir/plugin_clash_builtin.so"

@@ -237,6 +237,18 @@ conv_status conv_partial_end(bool commit, const char *path,
 /* Reads a float32 C-order .npy whose shape must equal dims[0..ndim). */
 conv_status conv_npy_read(const char *path, int ndim, const size_t *dims,
                           float **data, char *err, size_t len);
+/* The checks of conv_npy_read on a whole .npy image buf[0..size) in
+ * memory; *data gets a malloc'd copy of its floats. */
+conv_status conv_npy_parse(const void *buf, size_t size, int ndim,
+                           const size_t *dims, float **data, char *err,
+                           size_t len);
+#define CONV_NPY_MAX_DIMS 8
+/* The header at the start of buf[0..size) (a whole image or only its
+ * first bytes): magic, version, float32, C order; its shape goes to
+ * *ndim and dims, and *offset is where the data starts. */
+conv_status conv_npy_header(const void *buf, size_t size, int *ndim,
+                            size_t dims[CONV_NPY_MAX_DIMS], size_t *offset,
+                            char *err, size_t len);
 /* Writes via a temporary file and rename: never a half-written file. */
 conv_status conv_npy_write(const char *path, int ndim, const size_t *dims,
                            const float *data, char *err, size_t len);

@@ -282,6 +282,12 @@ static conv_status resolve_axis(const written *wr, int axis, conv_problem *p,
                             "input %lld",
                             ax, ext, in + pa + pb);
         out = (in + pa + pb - ext) / st + 1;
+        /* Padding past the last window changes nothing: keep what oh
+         * needs, as the oh form below derives it, so that one convolution
+         * is one problem and its canonical descriptor (which gives oh)
+         * re-parses to it. */
+        pb = (out - 1) * st + ext - in - pa;
+        if (pb < 0) pb = 0;
     } else {
         out = raw[fo];
         long long span = (out - 1) * st - in + ext; /* pa + pb needed */

@@ -95,9 +95,22 @@ conv_status conv_shapes_add_desc(conv_shape_list *l, const char *desc,
  * per-model set harness/shapes/SET.d/MODEL. err says file:line. */
 conv_status conv_shapes_load(conv_shape_list *l, const char *name,
                              size_t mem_cap, char *err, size_t len);
-/* Random valid problems over the whole configuration space. */
+/* The shape-file parser of conv_shapes_load on text[0..size) in memory (no
+ * terminator needed; a NUL byte is refused); err says origin:line. */
+conv_status conv_shapes_parse_text(conv_shape_list *l, const char *text,
+                                   size_t size, const char *origin,
+                                   size_t mem_cap, char *err, size_t len);
+/* Random valid problems over the whole configuration space, every third
+ * from a corner class in turn (docs/design.md §14). */
 conv_status conv_shapes_sweep(conv_shape_list *l, int count,
                               unsigned long long seed, size_t mem_cap);
+/* The corner classes of the sweep: a problem may fall in several. */
+typedef struct conv_sweep_class {
+    const char *name, *what;
+    bool (*in)(const conv_problem *p);
+} conv_sweep_class;
+extern const conv_sweep_class conv_sweep_classes[];
+extern const int conv_sweep_class_count;
 void conv_shapes_free(conv_shape_list *l);
 
 /* ---- data (fill.c) ----------------------------------------------------- */

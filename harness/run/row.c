@@ -336,7 +336,7 @@ conv_status conv_row_apply(const conv_algo *a, conv_dir dir,
     ctx.why = why, ctx.why_len = len;
     conv_bound b = {0};
     const char *step;
-    conv_status st = a->supports(p, why, len);
+    conv_status st = conv_supports(a, p, dir, why, len);
     if (st == CONV_OK &&
         (st = conv_bound_plan(&b, a, dir, p, t, &ctx)) != CONV_OK && !why[0])
         snprintf(why, len, "plan: no reason given");

@@ -78,32 +78,33 @@ typedef struct run_state {
  * poisoning, y would still hold their right answer when the faults run),
  * then the fault cases that name this problem and setting. */
 static void run_setting(const conv_opts *so, const conv_shape *s, int i,
-                        conv_data *d, run_state *rs)
+                        conv_dir dir, conv_data *d, run_state *rs)
 {
     const char *pname = conv_selftest_problems[i].name;
     const conv_ctx ctx = conv_make_ctx(so, NULL, 0);
     for (int a = 0; a < rs->nreal; a++) {
         conv_row r;
-        conv_row_init(&r, rs->real[a]->name, CONV_DIR_FWD, s, so->threads);
+        conv_row_init(&r, rs->real[a]->name, dir, s, so->threads);
         conv_row_run_isolated(so, false, rs->real[a], d, &ctx, &r);
         const bool pass = r.status == CONV_ROW_PASSED;
         if (pass || r.status == CONV_ROW_UNSUPPORTED) {
             rs->counts[a][pass ? 0 : 1]++;
             continue;
         }
-        printf("%-22s %-6s %-4s t%d  %s: %s\n", rs->real[a]->name, pname,
-               so->fill == CONV_FILL_INT ? "int" : "real", so->threads,
-               conv_row_status_names[r.status], r.reason);
+        printf("%-22s %-6s %-6s %-4s t%d  %s: %s\n", rs->real[a]->name, pname,
+               conv_dirs[dir].name, so->fill == CONV_FILL_INT ? "int" : "real",
+               so->threads, conv_row_status_names[r.status], r.reason);
         rs->bad++;
     }
     for (int f = 0; f < conv_fault_count; f++)
         for (int c = 0; c < MAX_CASES; c++) {
             const conv_fault_case *fc = &conv_faults[f].cases[c];
             if (!fc->problem || strcmp(fc->problem, pname) ||
-                fc->fill != so->fill || fc->threads != so->threads)
+                fc->fill != so->fill || fc->threads != so->threads ||
+                fc->dir != dir)
                 continue;
             outcome *out = &rs->outs[f][c];
-            conv_row_init(&out->r, conv_faults[f].algo.name, CONV_DIR_FWD, s,
+            conv_row_init(&out->r, conv_faults[f].algo.name, dir, s,
                           so->threads);
             conv_row_run(so, false, &conv_faults[f].algo, d, &ctx, &out->r);
             out->ran = true;
@@ -114,8 +115,8 @@ static void run_setting(const conv_opts *so, const conv_shape *s, int i,
 static int report_faults(const outcome (*outs)[MAX_CASES], int *cases)
 {
     int caught = 0;
-    printf("fault: what is wrong\n    %-6s %-4s %-3s %-8s %-18s %s\n", "on",
-           "fill", "thr", "verdict", "check", "reason");
+    printf("fault: what is wrong\n    %-6s %-6s %-4s %-3s %-8s %-18s %s\n",
+           "on", "dir", "fill", "thr", "verdict", "check", "reason");
     for (int f = 0; f < conv_fault_count; f++) {
         bool all = true;
         for (int c = 0; c < MAX_CASES; c++) {
@@ -133,7 +134,8 @@ static int report_faults(const outcome (*outs)[MAX_CASES], int *cases)
             if (c == 0)
                 printf("%s: %s\n", conv_faults[f].algo.name,
                        conv_faults[f].what);
-            printf("    %-6s %-4s t%-2d %-8s %-18s %s\n", fc->problem,
+            printf("    %-6s %-6s %-4s t%-2d %-8s %-18s %s\n", fc->problem,
+                   conv_dirs[fc->dir].name,
                    fc->fill == CONV_FILL_INT ? "int" : "real", fc->threads,
                    verdict, passed ? "-" : check_of(out->r.reason),
                    passed ? "passed, as it must (within tolerance)"
@@ -178,19 +180,20 @@ int conv_selftest(conv_opts *o)
     conv_data d = {0};
     conv_isolate_start(o); /* plugin rows: before any OpenMP work */
     for (int i = 0; i < shapes.n; i++)
-        for (int k = 0; k < NSETTINGS; k++) {
-            conv_opts so = *o;
-            so.fill = settings[k].fill;
-            so.threads = settings[k].threads;
-            conv_set_threads(so.threads);
-            if (conv_data_alloc(&d, &shapes.v[i].p, CONV_DIR_FWD, so.fill,
-                                o->seed) != CONV_OK) {
-                fprintf(stderr, "convbench: selftest: out of memory\n");
-                rs.bad++;
-                continue;
+        for (int k = 0; k < NSETTINGS; k++)
+            for (int dir = 0; dir < CONV_NDIRS; dir++) {
+                conv_opts so = *o;
+                so.fill = settings[k].fill;
+                so.threads = settings[k].threads;
+                conv_set_threads(so.threads);
+                const conv_problem p = conv_dir_problem(&shapes.v[i].p, dir);
+                if (conv_data_alloc(&d, &p, dir, so.fill, o->seed) != CONV_OK) {
+                    fprintf(stderr, "convbench: selftest: out of memory\n");
+                    rs.bad++;
+                    continue;
+                }
+                run_setting(&so, &shapes.v[i], i, dir, &d, &rs);
             }
-            run_setting(&so, &shapes.v[i], i, &d, &rs);
-        }
     conv_isolate_stop();
     conv_data_free(&d);
     free(d.times);
@@ -202,7 +205,7 @@ int conv_selftest(conv_opts *o)
     for (int a = 0; a < rs.nreal; a++)
         printf("real algorithm %-18s %2d passed, %2d unsupported of %d runs\n",
                real[a]->name, counts[a][0], counts[a][1],
-               conv_selftest_problem_count * NSETTINGS);
+               conv_selftest_problem_count * NSETTINGS * CONV_NDIRS);
     printf("selftest: %d of %d faults caught as expected (%d runs); %s\n",
            caught, conv_fault_count, cases,
            rs.bad ? "FAILED" : "every real algorithm passed");

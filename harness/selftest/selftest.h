@@ -13,13 +13,15 @@ typedef struct conv_selftest_problem {
     bool bias;
 } conv_selftest_problem;
 
-/* One run of a faulty algorithm: problem (a name above), fill, threads and
- * what the FAILED row's reason must contain (NULL: the row must pass). */
+/* One run of a faulty algorithm: problem (a name above), fill, threads,
+ * what the FAILED row's reason must contain (NULL: the row must pass) and
+ * direction. */
 typedef struct conv_fault_case {
     const char *problem;
     conv_fill fill;
     int threads;
     const char *expect;
+    conv_dir dir; /* the direction it runs (forward when not given) */
 } conv_fault_case;
 
 /* A deliberately wrong algorithm: the catalogue's correct base with one

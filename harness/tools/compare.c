@@ -1,7 +1,8 @@
 /* convbench compare BASELINE.csv CURRENT.csv: correctness and speed
  * regressions between two result files (docs/design.md §7).
  *
- * Rows match by (algo, desc); a key repeated in a file pairs its k-th
+ * Rows match by (algo, dir, desc), a file without a dir column being all
+ * forward (docs/design.md §14); a key repeated in a file pairs its k-th
  * occurrence with the other file's k-th. Times are normalised by each run's
  * sgemm rate from <csv>.meta.json, so a baseline taken on another machine
  * still means something, and a change counts only when it exceeds both
@@ -46,6 +47,22 @@ typedef struct opts {
 static const char *fld(const csv *c, const row *rw, conv_col k)
 {
     return rw ? conv_csv_get(&c->f, rw->r, k) : "";
+}
+
+/* The row's direction; files from before directions are forward. */
+static const char *dir_of(const csv *c, const row *rw)
+{
+    const char *d = fld(c, rw, CONV_COL_DIR);
+    return d[0] ? d : "fwd";
+}
+
+/* "algo", or "algo bwd_d" off the forward: what the lists print. */
+static const char *who(const csv *c, const row *rw, char *buf, size_t len)
+{
+    const char *d = dir_of(c, rw);
+    if (!strcmp(d, "fwd")) return fld(c, rw, CONV_COL_ALGO);
+    snprintf(buf, len, "%s %s", fld(c, rw, CONV_COL_ALGO), d);
+    return buf;
 }
 
 static conv_status parse_num(const csv *c, const row *rw, conv_col k, double *v,
@@ -123,6 +140,7 @@ typedef struct key_ref {
 static int cmp_key(const csv *x, const row *rx, const csv *y, const row *ry)
 {
     int r = strcmp(fld(x, rx, CONV_COL_ALGO), fld(y, ry, CONV_COL_ALGO));
+    if (!r) r = strcmp(dir_of(x, rx), dir_of(y, ry));
     return r ? r : strcmp(fld(x, rx, CONV_COL_DESC), fld(y, ry, CONV_COL_DESC));
 }
 
@@ -198,7 +216,8 @@ static void print_status_list(const char *title, const list *l, const csv *b,
         const item *it = &l->v[i];
         const csv *src = it->b ? b : c;
         const row *rw = it->b ? it->b : it->c;
-        wa = width(fld(src, rw, CONV_COL_ALGO), wa);
+        char buf[96];
+        wa = width(who(src, rw, buf, sizeof buf), wa);
         wp = width(problem(src, rw), wp);
         wb = width(it->b ? fld(b, it->b, CONV_COL_STATUS) : "-", wb);
         wc = width(it->c ? fld(c, it->c, CONV_COL_STATUS) : "-", wc);
@@ -211,8 +230,9 @@ static void print_status_list(const char *title, const list *l, const csv *b,
         const csv *src = it->b ? b : c;
         const row *rw = it->b ? it->b : it->c;
         const char *reason = it->c ? fld(c, it->c, CONV_COL_REASON) : "";
-        printf("  %-*s  %-*s  %-*s  %-*s  %s", wa, fld(src, rw, CONV_COL_ALGO),
-               wp, problem(src, rw), wb,
+        char buf[96];
+        printf("  %-*s  %-*s  %-*s  %-*s  %s", wa,
+               who(src, rw, buf, sizeof buf), wp, problem(src, rw), wb,
                it->b ? fld(b, it->b, CONV_COL_STATUS) : "-", wc,
                it->c ? fld(c, it->c, CONV_COL_STATUS) : "-", it->what);
         if (reason[0]) printf(": %s", reason);
@@ -229,7 +249,8 @@ static void print_speed_list(const char *title, const list *l, const csv *b)
     if (!l->n) return;
     int wa = 4, wp = 7;
     for (int i = 0; i < l->n; i++) {
-        wa = width(fld(b, l->v[i].b, CONV_COL_ALGO), wa);
+        char buf[96];
+        wa = width(who(b, l->v[i].b, buf, sizeof buf), wa);
         wp = width(problem(b, l->v[i].b), wp);
     }
     printf("\n%s: %d\n", title, l->n);
@@ -237,9 +258,10 @@ static void print_speed_list(const char *title, const list *l, const csv *b)
            "base ms", "cur ms", "change", "noise");
     for (int i = 0; i < l->n; i++) {
         const item *it = &l->v[i];
+        char buf[96];
         printf("  %-*s  %-*s  %11.4g  %11.4g  %+8.1f%%  %7.1f%%%s\n", wa,
-               fld(b, it->b, CONV_COL_ALGO), wp, problem(b, it->b), it->b->med,
-               it->c->med, 100 * (it->ratio - 1), 100 * it->noise,
+               who(b, it->b, buf, sizeof buf), wp, problem(b, it->b),
+               it->b->med, it->c->med, 100 * (it->ratio - 1), 100 * it->noise,
                it->what[0] ? "  " : "");
         if (it->what[0]) printf("    %s\n", it->what);
     }
