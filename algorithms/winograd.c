@@ -180,11 +180,24 @@
  * real, 1.55e-5 int. bwd_w F(2,3) 1.5e-6 real, 0 int; F(4,3) 3.5e-6 real,
  * 2.6e-6 int (without w_direct: 1.8e-4 and 1.3e-3 in 8 seeds). On the 3x3
  * layers of ResNet-50 and VGG-19 at mb 1 and 8: bwd_d up to 1.3e-6, bwd_w
- * up to 1.5e-6 (F(4,3), res5a, mb 1). bwd_w's error does not grow with mb
- * x OH x OW here (benchdnn widens its bound by (mb*oh*ow/8)^0.4): the
- * error is relative to the sum of |terms|, which grows as fast as the
- * terms, and M adds per-block partial sums (at mb 8 every layer's error
- * was at or below its mb 1 error).
+ * up to 1.4e-6 (F(4,3), res5a, mb 1). bwd_w's error does not grow with mb
+ * x OH x OW here (a common test driver widens its Winograd bwd_w bound by
+ * (mb*oh*ow/8)^0.4): the error is relative to the sum of |terms|, which
+ * grows as fast as the terms, and M adds per-block partial sums (at mb 8
+ * every layer's error was at or below its mb 1 error).
+ *
+ * Speed of the backward directions (GFLOP/s, forward FLOP count, `bench
+ * --shapes resnet50 --mb 1 --threads 1`, median of 3 runs on a shared,
+ * loaded 2-core AVX-512 machine; F(2,3) / F(4,3) against onednn and
+ * im2col_gemm): bwd_d res2a 173 / 208 vs 152 and 106, res3a 189 / 230 vs
+ * 163 and 120, res4a 135 / 137 vs 150 and 122, res5a 39 / 16 vs 108 and
+ * 69; bwd_w res2a 123 / 121 vs 154 and 87, res3a 126 / 194 vs 161 and 121,
+ * res4a 151 / 152 vs 137 and 132, res5a 34 / 28 vs 34 and 104. At res5a
+ * (7x7) the weight-side transforms, in execute and over all 512 x 512
+ * kernels, meet 16 (F(2,3)) or 4 (F(4,3)) tiles of products; at mb 8
+ * F(4,3) matched onednn there. Two-thread runs on that machine were
+ * bimodal for every OpenMP code (a barrier waits for a descheduled
+ * thread), so they are not quoted.
  */
 #include <math.h>
 #include <omp.h>
