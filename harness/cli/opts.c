@@ -316,6 +316,7 @@ static int set_dir(conv_opts *o, const char *v)
         }
     }
     if (!o->ndirs) return conv_usage_error("--dir: empty list%s", "", "");
+    o->dirs_set = true;
     return 0;
 }
 

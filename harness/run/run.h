@@ -22,6 +22,7 @@ typedef struct conv_opts {
     conv_shape_list shapes;
     conv_dir dirs[CONV_NDIRS]; /* --dir, in the order given */
     int ndirs;
+    bool dirs_set; /* --dir given (selftest: else every direction) */
     int mb, threads, sweep, min_reps, bias;
     unsigned long long seed;
     conv_fill fill;
