@@ -52,6 +52,15 @@ for run in "int 100 1" "real 100 1" "int 20 2"; do
     n=$(grep -c '^direct,.*,PASSED,' "$tmp/s.csv")
     [ "$n" -eq $2 ] || fail "sweep --fill $1 --threads $3: $n of $2 rows PASSED"
 done
+# Its backward weights (bit-exact under int fill, bias included) and the
+# direction it leaves out, UNSUPPORTED with its reason.
+"$cb" verify --plugin "$so" --algo direct --dir bwd_d,bwd_w,bwd_wb --sweep 40 \
+    --seed 7 --threads 1 --quiet --csv "$tmp/d.csv" >"$tmp/out" 2>&1 ||
+    fail "backward sweep: $(cat "$tmp/out")"
+n=$(grep -Ec '^direct,bwd_wb?,.*,PASSED,' "$tmp/d.csv")
+[ "$n" -eq 80 ] || fail "backward sweep: $n of 80 bwd_w/bwd_wb rows PASSED"
+n=$(grep -c '^direct,bwd_d,.*,UNSUPPORTED,bwd_d: not in this example' "$tmp/d.csv")
+[ "$n" -eq 40 ] || fail "backward sweep: $n of 40 bwd_d rows UNSUPPORTED with the reason"
 # Next to the built-in ones in a bench, with its file as origin.
 "$cb" bench --plugin "$so" --algo naive,direct --desc mb1ic8ih12oc16kh3ph1 \
     --min-ms 1 --min-reps 2 --threads 2 --quiet --csv "$tmp/b.csv" >/dev/null 2>&1 ||

@@ -14,7 +14,11 @@
  *
  * The contract (conv.h, README "Verify your own algorithm"): supports() is
  * pure; plan() does all the setup and may keep nothing it was given;
- * execute() allocates nothing and prints nothing. */
+ * execute() allocates nothing and prints nothing.
+ *
+ * A backward direction (docs/design.md §14) is optional: this example has
+ * bwd_w and bwd_wb (direct loops, OpenMP over output channels) and says
+ * UNSUPPORTED with the reason for bwd_d, which it leaves out. */
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -27,6 +31,7 @@
 
 struct conv_plan {
     conv_problem p;
+    conv_dir dir;
     int threads, nblk; /* nblk: OCB blocks per group */
     float *w;          /* [g][block][ic/g][kh][kw][OCB], zero past ocg */
     float *b;          /* [oc], zeros without bias */
@@ -162,7 +167,78 @@ static size_t direct_workspace(const conv_plan *pl)
 
 static const char *direct_impl(const conv_plan *pl)
 {
+    if (pl->dir != CONV_DIR_FWD) return "direct:bwd_w";
     return pl->p.sw == 1 ? "direct:ocb8:unit-stride" : "direct:ocb8:strided";
+}
+
+/* ---- backward weights ---------------------------------------------------- */
+
+static conv_status direct_supports_bwd(const conv_problem *p, conv_dir dir,
+                                       char *why, size_t len)
+{
+    (void)p;
+    if (dir == CONV_DIR_BWD_D)
+        return conv_why(why, len, CONV_UNSUPPORTED,
+                        "bwd_d: not in this example (bwd_w and bwd_wb are)");
+    return CONV_OK;
+}
+
+static conv_status direct_plan_bwd(const conv_problem *p, conv_dir dir,
+                                   const conv_ctx *ctx, conv_plan **out)
+{
+    conv_plan *pl = calloc(1, sizeof *pl);
+    if (!pl)
+        return conv_why(ctx->why, ctx->why_len, CONV_NOMEM,
+                        "allocating the plan failed");
+    pl->p = *p;
+    pl->dir = dir;
+    pl->bytes = sizeof *pl;
+    *out = pl;
+    return CONV_OK;
+}
+
+/* dw[o, c, i, j] = sum over n, r, q of dy[n, o, r, q] x[n, g*ICG + c, ...]
+ * over the outputs whose tap reads inside x; db[o] = sum of dy[n, o]. */
+static conv_status direct_bwd_w(conv_plan *pl, const float *x, const float *dy,
+                                float *dw, float *db)
+{
+    const conv_problem *p = &pl->p;
+    const int icg = p->ic / p->g, ocg = p->oc / p->g;
+    const size_t plane = (size_t)p->ih * p->iw, oplane = (size_t)p->oh * p->ow;
+#pragma omp parallel for schedule(dynamic)
+    for (int o = 0; o < p->oc; o++) {
+        const int g = o / ocg;
+        for (int c = 0; c < icg; c++)
+            for (int i = 0; i < p->kh; i++)
+                for (int j = 0; j < p->kw; j++) {
+                    float acc = 0;
+                    for (int n = 0; n < p->n; n++) {
+                        const float *xs =
+                            x +
+                            ((size_t)n * p->ic + (size_t)g * icg + c) * plane;
+                        const float *ys = dy + ((size_t)n * p->oc + o) * oplane;
+                        for (int r = 0; r < p->oh; r++) {
+                            const int h = r * p->sh - p->pt + i * p->dh;
+                            if (h < 0 || h >= p->ih) continue;
+                            for (int q = 0; q < p->ow; q++) {
+                                const int v = q * p->sw - p->pl + j * p->dw;
+                                if (v >= 0 && v < p->iw)
+                                    acc += ys[(size_t)r * p->ow + q] *
+                                           xs[(size_t)h * p->iw + v];
+                            }
+                        }
+                    }
+                    dw[(((size_t)o * icg + c) * p->kh + i) * p->kw + j] = acc;
+                }
+        if (db) {
+            float s = 0;
+            for (int n = 0; n < p->n; n++)
+                for (size_t k = 0; k < oplane; k++)
+                    s += dy[((size_t)n * p->oc + o) * oplane + k];
+            db[o] = s;
+        }
+    }
+    return CONV_OK;
 }
 
 static const conv_algo direct = {
@@ -179,6 +255,11 @@ static const conv_algo direct = {
      * README.md here); 1e-5 leaves the same room as naive's. */
     .tolerance = 1e-5,
     .exact = true,
+    .supports_bwd = direct_supports_bwd,
+    .plan_bwd = direct_plan_bwd,
+    .execute_bwd_w = direct_bwd_w,
+    /* Sequential sums over N*OH*OW terms, as naive's bwd_w. */
+    .tolerance_bwd_w = 1e-4,
 };
 
 static const conv_algo *const algos[] = {&direct};

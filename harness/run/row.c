@@ -55,12 +55,15 @@ conv_status conv_supports(const conv_algo *a, const conv_problem *p,
                           conv_dir dir, char *why, size_t len)
 {
     if (dir == CONV_DIR_FWD) return a->supports(p, why, len);
+    /* the algorithm's own reason first, then whether it has the call */
+    const conv_status st =
+        a->supports_bwd ? a->supports_bwd(p, dir, why, len) : CONV_UNSUPPORTED;
     const bool has = dir == CONV_DIR_BWD_D ? a->execute_bwd_d != NULL
                                            : a->execute_bwd_w != NULL;
-    if (!a->supports_bwd || !has)
-        return conv_why(why, len, CONV_UNSUPPORTED, "no %s implementation",
-                        conv_dirs[dir].name);
-    return a->supports_bwd(p, dir, why, len);
+    if (st == CONV_OK && has) return CONV_OK;
+    if (st != CONV_OK && a->supports_bwd) return st;
+    return conv_why(why, len, CONV_UNSUPPORTED, "no %s implementation",
+                    conv_dirs[dir].name);
 }
 
 double conv_tolerance(const conv_algo *a, conv_dir dir)
