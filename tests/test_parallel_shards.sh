@@ -58,7 +58,9 @@ expect 0 "$shards" --shards 3 --jobs 3 --out "$t/m2" --bin "$fake" \
 echo "mechanics: exit 1 merged, broken shard not merged, --resume merged"
 
 # 2. The real thing.
-args=(verify --shapes default --threads 1 --quiet)
+# Two algorithms every build has: the orchestration is under test here;
+# the full default set's shards are test_shards.sh's.
+args=(verify --shapes default --algo naive,winograd_f2x3 --threads 1 --quiet)
 t0=$SECONDS
 ref=0
 "$cb" "${args[@]}" --csv "$t/ref.csv" || ref=$?

@@ -81,10 +81,14 @@ expect "missing shard allowed" 0 "missing 2" \
 grep -q '"missing_shards": "2"' "$tmp/x.csv.meta.json" || bad "meta lacks missing 2"
 expect "same shard twice" 2 "the same shard twice" \
     "$cb" merge "$tmp/s1.csv" "$tmp/s1.csv" "$tmp/s2.csv" -o "$tmp/x.csv"
-"$cb" "${v[@]}" --shard 2/3 --seed 9 --csv "$tmp/seed.csv" >/dev/null
+# Shards of other runs: their metas say so (a whole run costs minutes
+# under the sanitizers; the refusal reads only the meta).
+cp "$tmp/s2.csv" "$tmp/seed.csv"
+sed 's/"seed": 1,/"seed": 9,/' "$tmp/s2.csv.meta.json" > "$tmp/seed.csv.meta.json"
 expect "other options" 2 "their seed differ" \
     "$cb" merge "$tmp/s1.csv" "$tmp/seed.csv" "$tmp/s3.csv" -o "$tmp/x.csv"
-"$cb" "${v[@]}" --shard 2/4 --csv "$tmp/four.csv" >/dev/null
+cp "$tmp/s2.csv" "$tmp/four.csv"
+sed 's|"shard": "2/3"|"shard": "2/4"|' "$tmp/s2.csv.meta.json" > "$tmp/four.csv.meta.json"
 expect "other shard count" 2 "shards of different counts" \
     "$cb" merge "$tmp/s1.csv" "$tmp/four.csv" -o "$tmp/x.csv"
 sed 's/"compiler": "[^"]*"/"compiler": "other 1.0"/' "$tmp/s2.csv.meta.json" \

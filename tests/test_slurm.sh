@@ -260,7 +260,9 @@ echo "mechanics: exit 1 merged, broken shard cancels the merge, --resume" \
 
 # 2. The real thing.
 c=$((cpus < 2 ? cpus : 2))
-args=(verify --shapes default --quiet)
+# Two algorithms every build has: the orchestration is under test here;
+# the full default set's shards are test_shards.sh's.
+args=(verify --shapes default --algo naive,winograd_f2x3 --quiet)
 t0=$SECONDS
 ref=0
 run "$cb" "${args[@]}" --threads "$c" --csv "$t/ref.csv" || ref=$?
