@@ -6,6 +6,7 @@
 #   - a bench killed by SIGINT and run again with --resume has the rows of
 #     one uninterrupted run, each once;
 #   - every refusal of merge and --resume exits 2 with its message.
+# Algorithms every build has (naive, winograd_f2x3) where it picks them.
 # Usage: test_shards.sh CONVBENCH
 set -u
 set -m # job control: a background job must not start with SIGINT ignored
@@ -113,7 +114,7 @@ expect "no -o" 2 "give the merged file" "$cb" merge "$tmp/s1.csv"
 [ ! -e "$tmp/x.csv.tmp"* ] 2>/dev/null || bad "a refused merge left a temporary file"
 
 # ---- interrupt, then --resume ------------------------------------------------
-b=(bench --sweep 60 --seed 5 --algo naive,im2col_gemm --dir fwd,bwd_d
+b=(bench --sweep 60 --seed 5 --algo naive,winograd_f2x3 --dir fwd,bwd_d
    --threads 2 --ci 0 --min-ms 5 --min-reps 2 --quiet)
 "$cb" "${b[@]}" --csv "$tmp/r.csv" >/dev/null 2>"$tmp/err" &
 pid=$!
@@ -143,7 +144,7 @@ grep -q '"interrupted": false' "$tmp/r.csv.meta.json" || bad "resumed meta"
 
 # ---- --resume refusals ---------------------------------------------------------
 expect "resume: other algorithms" 2 "algos differ" \
-    "$cb" "${b[@]/naive,im2col_gemm/naive}" --csv "$tmp/r.csv" --resume
+    "$cb" "${b[@]/naive,winograd_f2x3/naive}" --csv "$tmp/r.csv" --resume
 expect "resume: other directions" 2 "dirs differ" \
     "$cb" "${b[@]/fwd,bwd_d/fwd}" --csv "$tmp/r.csv" --resume
 expect "resume: other problems" 2 "problems differ" \
