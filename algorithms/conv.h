@@ -51,7 +51,7 @@ typedef enum conv_fft_effort {
  * phase is enough, and per-block phases inside a parallel loop (a thread
  * doing transform, product, inverse per block, marking each) just work.
  * A thread's time between CONV_PHASE_END and its next mark counts nowhere.
- * Rules for execute():
+ * Rules for execute() and the backward executes:
  *   - thread is omp_get_thread_num() inside a parallel region, 0 outside
  *     (where omp_get_thread_num() is 0 too); never a library's own threads;
  *   - every thread that marked ends with CONV_PHASE_END before execute()
@@ -136,7 +136,9 @@ typedef struct conv_algo {
      * when this is false must the two agree (harness/verify.c). */
     bool library_memory;
     /* Names of execute()'s phases, NULL-terminated, the index being what
-     * conv_phase_mark() takes; NULL: no phases. Each name must be one of
+     * conv_phase_mark() takes; NULL: no phases. One list for every
+     * direction: the backward executes mark from it too (a direction
+     * reports 0 for the phases it never enters). Each name must be one of
      * the harness's phase_<name>_ms CSV columns (harness/breakdown.c). */
     const char *const *phases;
 

@@ -262,11 +262,16 @@ enum { FEW_TAPS = 4 };
  * results), so 64 keeps a margin of about 60x. */
 static const double SNAP_C = 64.0;
 
-/* --breakdown phases: gather and transform the input tiles; the spectral
- * products; transform back and crop into y (with the bias and the few-tap
- * outputs summed directly). */
-enum { FFT_FORWARD, FFT_PRODUCT, FFT_INVERSE };
-static const char *const fft_phases[] = {"forward", "product", "inverse", NULL};
+/* --breakdown phases: gather and transform the input tiles (bwd_d dy;
+ * bwd_w x and dy); the spectral products; transform back and crop into y
+ * (with the bias and the few-tap outputs summed directly; bwd_d dx); the
+ * backward's weight side, which the forward does once in plan: bwd_d's
+ * kernel spectra, bwd_w's inverses into dw, and db. The pruned DFT's
+ * kernel side (+tapdft) is made inside the products, block by block:
+ * product's time. */
+enum { FFT_FORWARD, FFT_PRODUCT, FFT_INVERSE, FFT_KERNEL };
+static const char *const fft_phases[] = {"forward", "product", "inverse",
+                                         "kernel", NULL};
 
 struct conv_plan {
     conv_problem p;
@@ -2087,7 +2092,7 @@ static void f64_bwd_d(conv_plan *pl, const float *w, const float *dy, float *dx)
 #pragma omp parallel num_threads(pl->nthr)
     {
         const int tid = omp_get_thread_num();
-        conv_phase_mark(pl->hook, tid, FFT_FORWARD);
+        conv_phase_mark(pl->hook, tid, FFT_KERNEL);
 #pragma omp for schedule(dynamic)
         for (int it = 0; it < nk; it++) f64_kernel_d(pl, w, it, pl->dr[tid]);
 #pragma omp for schedule(dynamic) nowait
@@ -2212,7 +2217,7 @@ static void f64_bwd_w(conv_plan *pl, const float *x, const float *dy, float *dw,
             for (int it = 0; it < na; it++)
                 f64_accumulate_w(pl, g0, tn, t0 == 0, it);
         }
-        conv_phase_mark(pl->hook, tid, FFT_INVERSE);
+        conv_phase_mark(pl->hook, tid, FFT_KERNEL);
 #pragma omp for schedule(dynamic) nowait
         for (int it = 0; it < ninv; it++)
             f64_inverse_w(pl, dw, it, pl->dr[tid]);
@@ -2237,7 +2242,7 @@ static conv_status fft_bwd_d(conv_plan *pl, const float *w, const float *dy,
     {
         const int tid = omp_get_thread_num();
         float *sl = pl->kdft ? pl->sl[tid] : NULL;
-        conv_phase_mark(pl->hook, tid, FFT_FORWARD);
+        conv_phase_mark(pl->hook, tid, pl->kdft ? FFT_FORWARD : FFT_KERNEL);
         if (!pl->kdft) {
 #pragma omp for schedule(dynamic, 4)
             for (int it = 0; it < nks; it++)
@@ -2293,7 +2298,7 @@ static conv_status fft_bwd_w(conv_plan *pl, const float *x, const float *dy,
                 accumulate_w(pl, pl->xf, pl->yf, dw, g0, tn, first, last, it,
                              pl->kdft ? pl->sl[tid] : NULL);
         }
-        conv_phase_mark(pl->hook, tid, FFT_INVERSE);
+        conv_phase_mark(pl->hook, tid, FFT_KERNEL);
         if (!pl->kdft) {
 #pragma omp for schedule(dynamic) nowait
             for (int it = 0; it < ninv; it++) inverse_w(pl, dw, it, r);

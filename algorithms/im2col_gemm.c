@@ -49,10 +49,13 @@
 
 typedef enum ig_path { IG_SERIAL, IG_TILES, IG_BATCHED, IG_SHARED } ig_path;
 
-/* --breakdown phases: lowering into the column matrix; the GEMM with its
- * bias (and, batched, the copy of its result into y). */
-enum { IG_LOWER, IG_GEMM };
-static const char *const ig_phases[] = {"lower", "gemm", NULL};
+/* --breakdown phases: lowering into the column matrix (and the batched
+ * paths' copies of x or dy beside each other: the GEMM's operands); the
+ * GEMM with its bias (batched forward: and the copy of its result into y;
+ * bwd_w: the partials' sum and db, dY times ones); bwd_d's col2im, dx
+ * zeroed and the columns added into it (1x1 batched: copied back). */
+enum { IG_LOWER, IG_GEMM, IG_COL2IM };
+static const char *const ig_phases[] = {"lower", "gemm", "col2im", NULL};
 
 struct conv_plan {
     conv_problem p;
@@ -668,9 +671,11 @@ static void ig_zero_rows(const conv_problem *p, float *dxc, int nc, int y0,
                (size_t)(y1 - y0) * p->iw * sizeof(float));
 }
 
-/* bwd_d task t (see the section's head) on this thread's buffers. */
+/* bwd_d task t (see the section's head) on this thread's buffers, marked
+ * as thread tid's; ends in no phase (the caller marks the end). */
 static void ig_bwd_d_task(const conv_plan *pl, long t, const float *w,
-                          const float *dy, float *dx, float *col, float *tmp)
+                          const float *dy, float *dx, float *col, float *tmp,
+                          int tid)
 {
     const conv_problem *p = &pl->p;
     const int band = (int)(t % pl->nband);
@@ -710,6 +715,7 @@ static void ig_bwd_d_task(const conv_plan *pl, long t, const float *w,
             const size_t p1 = p0 + tw < P0 + np ? p0 + tw : P0 + np;
             const int ncol = (int)(p1 - p0);
             if (pl->direct) { /* dcol is dx itself */
+                conv_phase_mark(pl->hook, tid, IG_GEMM);
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, ncol,
                             ocg, 1.0f, a, k, dyg + p0, (int)ohw, 0.0f, dxc + p0,
                             (int)plane);
@@ -717,28 +723,39 @@ static void ig_bwd_d_task(const conv_plan *pl, long t, const float *w,
             }
             const int last = (int)((p1 - 1) / (size_t)p->ow) * p->sh - p->pt +
                              (p->kh - 1) * p->dh + 1;
+            conv_phase_mark(pl->hook, tid, IG_COL2IM);
             ig_zero_rows(p, dxc, nc, zrow, last < h1 ? last : h1);
             if (last > zrow) zrow = last;
+            conv_phase_mark(pl->hook, tid, IG_GEMM);
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, ncol,
                         ocg, 1.0f, a, k, dyg + p0, (int)ohw, 0.0f, col, ncol);
+            conv_phase_mark(pl->hook, tid, IG_COL2IM);
             ig_raise(p, col, (size_t)ncol, dxc, nc, p0, p1, h0, h1);
         }
-        if (!pl->direct) ig_zero_rows(p, dxc, nc, zrow, h1);
+        if (!pl->direct) {
+            conv_phase_mark(pl->hook, tid, IG_COL2IM);
+            ig_zero_rows(p, dxc, nc, zrow, h1);
+        }
         return;
     }
-    if (!pl->direct)
+    if (!pl->direct) {
+        conv_phase_mark(pl->hook, tid, IG_COL2IM);
         for (int n = n0; n < n1; n++) ig_zero_rows(p, DXC(n), nc, h0, h1);
+    }
     if (!np) return;
     /* Batched: the images' dY side by side, one GEMM, then each image's
      * columns back into its planes. */
     const size_t ld = (size_t)(n1 - n0) * np;
+    conv_phase_mark(pl->hook, tid, IG_LOWER);
     for (int n = n0; n < n1; n++)
         for (int o = 0; o < ocg; o++)
             memcpy(tmp + (size_t)o * ld + (size_t)(n - n0) * np,
                    dy + ((size_t)n * p->oc + (size_t)g * ocg + o) * ohw + P0,
                    np * sizeof(float));
+    conv_phase_mark(pl->hook, tid, IG_GEMM);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, (int)ld, ocg,
                 1.0f, a, k, tmp, (int)ld, 0.0f, col, (int)ld);
+    conv_phase_mark(pl->hook, tid, IG_COL2IM);
     for (int n = n0; n < n1; n++) {
         const float *src = col + (size_t)(n - n0) * np;
         float *dxc = DXC(n);
@@ -758,16 +775,20 @@ static conv_status ig_bwd_d(conv_plan *pl, const float *w, const float *dy,
     /* One task: one thread, OpenBLAS threaded as configured. */
     if (pl->nthr == 1) {
         for (long t = 0; t < pl->tasks; t++)
-            ig_bwd_d_task(pl, t, w, dy, dx, pl->col, pl->tmp);
+            ig_bwd_d_task(pl, t, w, dy, dx, pl->col, pl->tmp, 0);
+        conv_phase_mark(pl->hook, 0, CONV_PHASE_END);
         return CONV_OK;
     }
     const int held = ig_blas_hold();
 #pragma omp parallel for schedule(dynamic) num_threads(pl->nthr)
     for (long t = 0; t < pl->tasks; t++) {
-        const size_t tid = (size_t)omp_get_thread_num();
+        const int tid = omp_get_thread_num();
         ig_bwd_d_task(pl, t, w, dy, dx,
-                      pl->col ? pl->col + tid * pl->col_stride : NULL,
-                      pl->tmp ? pl->tmp + tid * pl->tmp_stride : NULL);
+                      pl->col ? pl->col + (size_t)tid * pl->col_stride : NULL,
+                      pl->tmp ? pl->tmp + (size_t)tid * pl->tmp_stride : NULL,
+                      tid);
+        /* a combined parallel for: each task ends its marks */
+        conv_phase_mark(pl->hook, tid, CONV_PHASE_END);
     }
     ig_blas_release(held);
     return CONV_OK;
@@ -775,10 +796,10 @@ static conv_status ig_bwd_d(conv_plan *pl, const float *w, const float *dy,
 
 /* bwd_w: c = beta*c + dY col(x)^T over tile j of batch b of group g, for
  * the nc channels from c0; c is dW_g's block of those channels (row
- * stride K). */
+ * stride K). Marked as thread tid's; ends in gemm. */
 static void ig_bwd_w_tile(const conv_plan *pl, int g, int b, int j, int c0,
                           int nc, const float *x, const float *dy, float *c,
-                          float beta, float *col, float *tmp)
+                          float beta, float *col, float *tmp, int tid)
 {
     const conv_problem *p = &pl->p;
     const int n0 = b * pl->ipt, n1 = n0 + pl->ipt < p->n ? n0 + pl->ipt : p->n;
@@ -792,22 +813,26 @@ static void ig_bwd_w_tile(const conv_plan *pl, int g, int b, int j, int c0,
         const float *bm = XC(n0) + p0;
         size_t ldb = plane;
         if (!pl->direct) {
+            conv_phase_mark(pl->hook, tid, IG_LOWER);
             ig_lower(p, XC(n0), 0, nc, p0, p1, col, p1 - p0);
             bm = col;
             ldb = p1 - p0;
         }
+        conv_phase_mark(pl->hook, tid, IG_GEMM);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ocg, rows,
                     (int)(p1 - p0), 1.0f, DYG(n0) + p0, (int)ohw, bm, (int)ldb,
                     beta, c, k);
         return;
     }
     const size_t ld = (size_t)(n1 - n0) * ohw;
+    conv_phase_mark(pl->hook, tid, IG_LOWER);
     for (int n = n0; n < n1; n++) {
         for (int o = 0; o < ocg; o++)
             memcpy(tmp + (size_t)o * ld + (size_t)(n - n0) * ohw,
                    DYG(n) + (size_t)o * ohw, ohw * sizeof(float));
         ig_lower(p, XC(n), 0, nc, 0, ohw, col + (size_t)(n - n0) * ohw, ld);
     }
+    conv_phase_mark(pl->hook, tid, IG_GEMM);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ocg, rows, (int)ld,
                 1.0f, tmp, (int)ld, col, (int)ld, beta, c, k);
 #undef XC
@@ -827,7 +852,8 @@ static float ig_sum(const float *v, size_t n)
 }
 
 /* Inside the region: the partial of this thread over its static share of
- * the tiles, then all partials added into dw. */
+ * the tiles, then all partials added into dw (gemm: they are the split
+ * GEMM's sums). */
 static void ig_bwd_w_partial(const conv_plan *pl, const float *x,
                              const float *dy, float *dw)
 {
@@ -836,14 +862,16 @@ static void ig_bwd_w_partial(const conv_plan *pl, const float *x,
     float *col = pl->col ? pl->col + (size_t)tid * pl->col_stride : NULL;
     float *tmp = pl->tmp ? pl->tmp + (size_t)tid * pl->tmp_stride : NULL;
     float *acc = tid ? pl->part + (size_t)(tid - 1) * wn : dw;
+    conv_phase_mark(pl->hook, tid, IG_GEMM);
     memset(acc, 0, wn * sizeof(float));
 #pragma omp for schedule(static)
     for (long t = 0; t < pl->tasks; t++) {
         const int j = (int)(t % pl->ntile), b = (int)(t / pl->ntile % pl->nbat);
         const int g = (int)(t / pl->ntile / pl->nbat);
         ig_bwd_w_tile(pl, g, b, j, 0, pl->icg, x, dy,
-                      acc + (size_t)g * pl->ocg * pl->k, 1.0f, col, tmp);
+                      acc + (size_t)g * pl->ocg * pl->k, 1.0f, col, tmp, tid);
     }
+    conv_phase_mark(pl->hook, tid, IG_GEMM);
     const size_t blk = 4096, nblk = (wn + blk - 1) / blk;
 #pragma omp for schedule(static)
     for (size_t e = 0; e < nblk; e++) {
@@ -862,12 +890,14 @@ static conv_status ig_bwd_w(conv_plan *pl, const float *x, const float *dy,
     const int held = pl->nthr > 1 ? ig_blas_hold() : 0;
 #pragma omp parallel num_threads(pl->nthr)
     {
+        const int tid = omp_get_thread_num();
         if (pl->partial) {
             ig_bwd_w_partial(pl, x, dy, dw);
         } else {
-            const size_t tid = (size_t)omp_get_thread_num();
-            float *col = pl->col ? pl->col + tid * pl->col_stride : NULL;
-            float *tmp = pl->tmp ? pl->tmp + tid * pl->tmp_stride : NULL;
+            float *col =
+                pl->col ? pl->col + (size_t)tid * pl->col_stride : NULL;
+            float *tmp =
+                pl->tmp ? pl->tmp + (size_t)tid * pl->tmp_stride : NULL;
             /* A (group, channel block) task: its dW block, first tile
              * with beta = 0, the rest accumulating in a fixed order. */
 #pragma omp for schedule(dynamic) nowait
@@ -879,10 +909,12 @@ static conv_status ig_bwd_w(conv_plan *pl, const float *x, const float *dy,
                 for (int b = 0; b < pl->nbat; b++)
                     for (int j = 0; j < pl->ntile; j++)
                         ig_bwd_w_tile(pl, g, b, j, c0, pl->cs, x, dy, c,
-                                      b || j ? 1.0f : 0.0f, col, tmp);
+                                      b || j ? 1.0f : 0.0f, col, tmp, tid);
             }
         }
         if (db) {
+            /* db = dY times ones: the GEMM's bias column */
+            conv_phase_mark(pl->hook, tid, IG_GEMM);
 #pragma omp for schedule(static)
             for (int o = 0; o < p->oc; o++) {
                 float s = 0.0f;
@@ -892,6 +924,7 @@ static conv_status ig_bwd_w(conv_plan *pl, const float *x, const float *dy,
                 db[o] = s;
             }
         }
+        conv_phase_mark(pl->hook, tid, CONV_PHASE_END);
     }
     ig_blas_release(held);
     return CONV_OK;

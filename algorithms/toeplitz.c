@@ -18,10 +18,12 @@
 
 #include "conv.h"
 
-/* --breakdown: one phase, the product with its bias preset (serial code
- * calling a threaded BLAS: thread 0 marks). */
-enum { TZ_PRODUCT };
-static const char *const tz_phases[] = {"product", NULL};
+/* --breakdown: the product with its bias preset (forward: serial code
+ * calling a threaded BLAS, thread 0 marks); the backward's weight side,
+ * which the forward does once in plan: bwd_d builds T from w, bwd_w
+ * gathers dw from dT (and sums db). */
+enum { TZ_PRODUCT, TZ_KERNEL };
+static const char *const tz_phases[] = {"product", "kernel", NULL};
 
 struct conv_plan {
     conv_problem p;
@@ -258,9 +260,9 @@ static void tz_build_cols(const conv_plan *pl, const float *w, float *tg, int g,
 }
 
 /* bwd_d task t: columns [a, b) of T_g built, then the same columns of dx
- * (of every image) from them. */
+ * (of every image) from them; marked as thread tid's, ends in product. */
 static void tz_bwd_d_task(conv_plan *pl, long t, const float *w,
-                          const float *dy, float *dx)
+                          const float *dy, float *dx, int tid)
 {
     const conv_problem *p = &pl->p;
     const int g = (int)(t / pl->ncb);
@@ -270,7 +272,9 @@ static void tz_bwd_d_task(conv_plan *pl, long t, const float *w,
     float *tg = pl->t + (size_t)g * pl->rows * pl->cols;
     const float *dyg = dy + (size_t)g * (p->oc / p->g) * ohw;
     float *dxg = dx + (size_t)g * (p->ic / p->g) * hw;
+    conv_phase_mark(pl->hook, tid, TZ_KERNEL);
     tz_build_cols(pl, w, tg, g, a, b);
+    conv_phase_mark(pl->hook, tid, TZ_PRODUCT);
     if (p->n == 1) {
         /* beta = 1 onto zeros: dx's prior NaN never meets a BLAS beta = 0
          * special case (as the forward's bias preset). */
@@ -289,21 +293,28 @@ static conv_status tz_bwd_d(conv_plan *pl, const float *w, const float *dy,
                             float *dx)
 {
     if (pl->nthr == 1) { /* one task: OpenBLAS threaded as configured */
-        for (long t = 0; t < pl->tasks; t++) tz_bwd_d_task(pl, t, w, dy, dx);
+        for (long t = 0; t < pl->tasks; t++) tz_bwd_d_task(pl, t, w, dy, dx, 0);
+        conv_phase_mark(pl->hook, 0, CONV_PHASE_END);
         return CONV_OK;
     }
     const int held = tz_blas_hold();
-#pragma omp parallel for schedule(static) num_threads(pl->nthr)
-    for (long t = 0; t < pl->tasks; t++) tz_bwd_d_task(pl, t, w, dy, dx);
+#pragma omp parallel num_threads(pl->nthr)
+    {
+        const int tid = omp_get_thread_num();
+#pragma omp for schedule(static) nowait
+        for (long t = 0; t < pl->tasks; t++)
+            tz_bwd_d_task(pl, t, w, dy, dx, tid);
+        conv_phase_mark(pl->hook, tid, CONV_PHASE_END);
+    }
     tz_blas_release(held);
     return CONV_OK;
 }
 
 /* bwd_w task t: output channel o, input channels [c0, c0 + cs) of its
  * group: those rows and columns of dT_g, then dw[o, c0.., ., .] gathered
- * from them. */
+ * from them; marked as thread tid's, ends in kernel. */
 static void tz_bwd_w_task(conv_plan *pl, long t, const float *x,
-                          const float *dy, float *dw)
+                          const float *dy, float *dw, int tid)
 {
     const conv_problem *p = &pl->p;
     const int icg = p->ic / p->g, ocg = p->oc / p->g, cs = pl->cs;
@@ -314,11 +325,13 @@ static void tz_bwd_w_task(conv_plan *pl, long t, const float *x,
     float *d = pl->t +
                ((size_t)g * pl->rows + (size_t)(o % ocg) * ohw) * pl->cols +
                (size_t)c0 * hw;
+    conv_phase_mark(pl->hook, tid, TZ_PRODUCT);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ohw,
                 (int)((size_t)cs * hw), p->n, 1.0f, dy + (size_t)o * ohw,
                 (int)((size_t)p->oc * ohw), x + ((size_t)g * icg + c0) * hw,
                 (int)((size_t)p->ic * hw), 0.0f, d, (int)pl->cols);
     float *dwo = dw + ((size_t)o * icg + c0) * kk;
+    conv_phase_mark(pl->hook, tid, TZ_KERNEL);
     memset(dwo, 0, (size_t)cs * kk * sizeof(float));
     for (int r = 0; r < p->oh; r++) {
         const int y0 = r * p->sh - p->pt;
@@ -348,9 +361,12 @@ static conv_status tz_bwd_w(conv_plan *pl, const float *x, const float *dy,
     const int held = pl->nthr > 1 ? tz_blas_hold() : 0;
 #pragma omp parallel num_threads(pl->nthr)
     {
+        const int tid = omp_get_thread_num();
 #pragma omp for schedule(static) nowait
-        for (long t = 0; t < pl->tasks; t++) tz_bwd_w_task(pl, t, x, dy, dw);
+        for (long t = 0; t < pl->tasks; t++)
+            tz_bwd_w_task(pl, t, x, dy, dw, tid);
         if (db) {
+            conv_phase_mark(pl->hook, tid, TZ_KERNEL);
 #pragma omp for schedule(static)
             for (int o = 0; o < p->oc; o++) {
                 float s = 0.0f;
@@ -361,6 +377,7 @@ static conv_status tz_bwd_w(conv_plan *pl, const float *x, const float *dy,
                 db[o] = s;
             }
         }
+        conv_phase_mark(pl->hook, tid, CONV_PHASE_END);
     }
     tz_blas_release(held);
     return CONV_OK;

@@ -270,9 +270,16 @@ typedef struct wg_sub { /* one output phase: its own tile grid */
     long first;         /* first work item */
 } wg_sub;
 
-/* --breakdown phases (conv.h): the index is what conv_phase_mark takes. */
-enum { WG_INPUT, WG_PRODUCT, WG_OUTPUT };
-static const char *const wg_phases[] = {"input", "product", "output", NULL};
+/* --breakdown phases (conv.h): the index is what conv_phase_mark takes.
+ * By the stage of the transform, in every direction: input, the data
+ * tensors into the Winograd domain (x; bwd_d dy; bwd_w x and dy); product;
+ * output, out of it into the data tensor (y, with the bias; bwd_d dx, and
+ * its phases no tap reaches zeroed); kernel, the weight side that the
+ * forward does once in plan (bwd_d U from w; bwd_w dw out of the domain,
+ * with the few-tap weights and db). */
+enum { WG_INPUT, WG_PRODUCT, WG_OUTPUT, WG_KERNEL };
+static const char *const wg_phases[] = {"input", "product", "output", "kernel",
+                                        NULL};
 
 struct conv_plan {
     conv_problem p;
@@ -1590,7 +1597,7 @@ static void run_items(const conv_plan *pl, const float *x, float *y, int tid,
             for (int ip = 0; ip < npan; ip += 2) {
                 const int np2 = npan - ip < 2 ? npan - ip : 2;
                 const int r0 = ip * WG_MR;
-                conv_phase_mark(pl->hook, tid, WG_INPUT);
+                conv_phase_mark(pl->hook, tid, WG_KERNEL);
                 for (int q = 0; q < np2; q++)
                     for (int tm = 0; tm < pl->nterm; tm++)
                         u_piece(pl, pl->wsrc, g, (o0 + r0) / WG_MR + q, tm,
@@ -1819,7 +1826,10 @@ static conv_status wg_bwd_d(conv_plan *pl, const float *w, const float *dy,
                 }
                 continue;
             }
-            conv_phase_mark(pl->hook, tid, WG_INPUT);
+            /* Marked in every thread, items or not: a wait at the barriers
+             * below counts to the phase before it. Fused, each item makes
+             * its own U after its input transform. */
+            conv_phase_mark(pl->hook, tid, e->fuse ? WG_INPUT : WG_KERNEL);
             if (!e->fuse) {
                 const long nwt = (long)e->p.g * (e->ocp / WG_MR) * e->nterm;
 #pragma omp for schedule(dynamic, 1)
@@ -2212,6 +2222,9 @@ static conv_status wg_bwd_w(conv_plan *pl, const float *x, const float *dy,
         const int tid = omp_get_thread_num();
         wg_wscr ws;
         wscr(pl, pl->scratch + (size_t)tid * pl->per_thr, &ws);
+        /* Not fused, every thread meets the barrier below: a thread
+         * without items waits there in the phase it starts with. */
+        if (!pl->fuse) conv_phase_mark(pl->hook, tid, WG_INPUT);
 #pragma omp for schedule(dynamic, 1) nowait
         for (long it = 0; it < nitem; it++) {
             const int chunk = (int)(it % pl->nchunk);
@@ -2229,7 +2242,7 @@ static conv_status wg_bwd_w(conv_plan *pl, const float *x, const float *dy,
                     conv_phase_mark(pl->hook, tid, WG_PRODUCT);
                     gemm_w(pl, ws.dp, npan, ip, 1, ws.xt, nt, ws.mp,
                            WG_MR * kgp, false);
-                    conv_phase_mark(pl->hook, tid, WG_OUTPUT);
+                    conv_phase_mark(pl->hook, tid, WG_KERNEL);
                     for (int r = 0; r < WG_MR && ip * WG_MR + r < nrow; r++)
                         w_output(pl, g, o0 + ip * WG_MR + r,
                                  ws.mp + (size_t)r * kgp, WG_MR * kgp, 1, 0, x,
@@ -2262,7 +2275,7 @@ static conv_status wg_bwd_w(conv_plan *pl, const float *x, const float *dy,
         }
         if (!pl->fuse) {
 #pragma omp barrier
-            conv_phase_mark(pl->hook, tid, WG_OUTPUT);
+            conv_phase_mark(pl->hook, tid, WG_KERNEL);
 #pragma omp for schedule(dynamic, 1) nowait
             for (int go = 0; go < p->oc; go++) {
                 const int g = go / pl->ocg, o = go % pl->ocg;
@@ -2272,7 +2285,7 @@ static conv_status wg_bwd_w(conv_plan *pl, const float *x, const float *dy,
             }
         }
         if (db) {
-            conv_phase_mark(pl->hook, tid, WG_OUTPUT);
+            conv_phase_mark(pl->hook, tid, WG_KERNEL);
 #pragma omp for schedule(static) nowait
             for (int o = 0; o < p->oc; o++) db[o] = sum_dy(p, dy, o);
         }

@@ -64,9 +64,15 @@ REQUIRED = ["algo", "name", "desc", "status", "median_ms", "gflops",
 # Plot order and colours stay the same from one run to the next.
 ALGO_ORDER = ["naive", "im2col_gemm", "toeplitz", "fft", "winograd_f2x3",
               "winograd_f4x3", "onednn", "onednn_native"]
-# Phases stacked in about the order execute() runs them; colours fixed.
-PHASE_ORDER = ["reorder_in", "lower", "input", "forward", "gemm", "product",
+# Phases stacked in about the order execute() runs them; colours fixed:
+# tab10's in the order of the first ten phases there were, then near-black
+# for the backward's weight side and light green for col2im.
+PHASE_ORDER = ["reorder_in", "kernel", "lower", "input", "forward", "gemm",
+               "product", "primitive", "inverse", "col2im", "output",
+               "reorder_out"]
+PHASE_TAB10 = ["reorder_in", "lower", "input", "forward", "gemm", "product",
                "primitive", "inverse", "output", "reorder_out"]
+PHASE_EXTRA = {"kernel": "#262626", "col2im": "#98df8a"}
 
 # Directions in file-name and plot order (docs/design.md §14).
 DIRS = ["fwd", "bwd_d", "bwd_w", "bwd_wb"]
@@ -468,7 +474,8 @@ def plot_breakdown(rows, algos, phases, footer, path, what=""):
     if not have:
         return False
     cmap = plt.get_cmap("tab10")
-    pc = {p: cmap(i % 10) for i, p in enumerate(PHASE_ORDER)}
+    pc = {p: cmap(i) for i, p in enumerate(PHASE_TAB10)}
+    pc.update(PHASE_EXTRA)
     for i, p in enumerate(x for x in phases if x not in pc):
         pc[p] = plt.get_cmap("Dark2")(i % 8)
     groups = [g for g in layers(rows) if any((g[0], a) in have for a in algos)]
@@ -484,7 +491,7 @@ def plot_breakdown(rows, algos, phases, footer, path, what=""):
             total = sum(r["phases"].values())
             for p in phases:
                 v = r["phases"].get(p)
-                if v is None:
+                if not v:  # none, or a phase this direction never enters
                     continue
                 share = 100.0 * v / total if total > 0 else 0.0
                 ax.barh(pos, share, left=left, height=step * 0.92,

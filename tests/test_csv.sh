@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CSV has docs/design.md §7's fixed columns in order (dir after algo,
 # §14), one row per algorithm x direction x problem, numbers where numbers
-# belong, and a parseable .meta.json.
+# belong, a parseable .meta.json, and --sgemm-ref rates on backward rows.
 set -u
 cb=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -83,4 +83,40 @@ if got != want:
     print("FAILED: --dir all rows %s, expected %s" % (got, want))
     sys.exit(1)
 print("csv: --dir all gives the 4 directions per problem")
+PY
+[ $? -eq 0 ] || exit 1
+# --sgemm-ref on the backward directions: their rows carry the rate of
+# their own GEMM (which M, N, K: test_timing) and sgemm_frac from it. Only
+# with OpenBLAS (the meta's 1024^3 rate is 0 without).
+"$cb" bench --algo naive --dir bwd_d,bwd_w,bwd_wb --desc mb2ic8ih6oc4kh3ph1 \
+    --threads 2 --ci 0 --min-reps 2 --min-ms 0 --sgemm-ref --quiet \
+    --csv "$tmp/s.csv" >/dev/null || { echo "FAILED: bench --sgemm-ref"; exit 1; }
+"$py" - "$tmp/s.csv" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+blas = json.load(open(sys.argv[1] + ".meta.json"))["sgemm_gflops"] > 0
+errors = []
+if [r["dir"] for r in rows] != ["bwd_d", "bwd_w", "bwd_wb"]:
+    errors.append("rows %s" % [r["dir"] for r in rows])
+for r in rows:
+    if not blas:
+        if r["sgemm_gflops"] or r["sgemm_frac"]:
+            errors.append("%s: an sgemm rate without OpenBLAS" % r["dir"])
+        continue
+    try:
+        sg, fr, gf = (float(r[k]) for k in ("sgemm_gflops", "sgemm_frac",
+                                             "gflops"))
+    except ValueError:
+        errors.append("%s: sgemm_gflops %r, sgemm_frac %r" %
+                      (r["dir"], r["sgemm_gflops"], r["sgemm_frac"]))
+        continue
+    # the CSV rounds each to 4 decimals
+    if not sg > 0 or abs(fr - gf / sg) > 1e-4 + 1e-3 * fr:
+        errors.append("%s: sgemm_gflops %g, sgemm_frac %g, gflops %g"
+                      % (r["dir"], sg, fr, gf))
+for e in errors:
+    print("FAILED:", e)
+print("csv: --sgemm-ref on the backward rows, %d errors%s" %
+      (len(errors), "" if blas else " (no OpenBLAS)"))
+sys.exit(1 if errors else 0)
 PY

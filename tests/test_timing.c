@@ -1,5 +1,6 @@
 /* The stopping rule's statistics (timing.c) against hand-worked values:
- * the binomial ranks of the median's 95% interval and its half-width. */
+ * the binomial ranks of the median's 95% interval and its half-width; and
+ * the sgemm yardstick's GEMM per direction (gemm_rate.c). */
 #include <math.h>
 #include <stdio.h>
 
@@ -60,6 +61,61 @@ int main(void)
                    meds[i].want);
             fails++;
         }
+    }
+    /* --sgemm-ref's GEMM of each direction: per group O = OC/G = 16, P =
+     * IC/G*KH*KW = 72, Q = N*OH*OW = 400, so every direction's M, N, K is
+     * another order of the three (a backward row timed on the forward's
+     * shape fails here). */
+    const conv_problem pb = {.n = 4,
+                             .g = 2,
+                             .ic = 16,
+                             .ih = 10,
+                             .iw = 10,
+                             .oc = 32,
+                             .oh = 10,
+                             .ow = 10,
+                             .kh = 3,
+                             .kw = 3,
+                             .sh = 1,
+                             .sw = 1,
+                             .pt = 1,
+                             .pb = 1,
+                             .pl = 1,
+                             .pr = 1,
+                             .dh = 1,
+                             .dw = 1};
+    const conv_gemm_shape want[CONV_NDIRS] = {
+        [CONV_DIR_FWD] = {16, 400, 72, false, false},
+        [CONV_DIR_BWD_D] = {72, 400, 16, true, false},
+        [CONV_DIR_BWD_W] = {16, 72, 400, false, true},
+        [CONV_DIR_BWD_WB] = {16, 72, 400, false, true},
+    };
+    for (int d = 0; d < CONV_NDIRS; d++) {
+        const conv_gemm_shape g = conv_dir_gemm_shape(&pb, (conv_dir)d),
+                              e = want[d];
+        if (g.m != e.m || g.n != e.n || g.k != e.k || g.trans_a != e.trans_a ||
+            g.trans_b != e.trans_b) {
+            printf("FAILED: %s GEMM %lldx%lldx%lld%s%s, expected "
+                   "%lldx%lldx%lld%s%s\n",
+                   conv_dirs[d].name, g.m, g.n, g.k, g.trans_a ? " A^T" : "",
+                   g.trans_b ? " B^T" : "", e.m, e.n, e.k,
+                   e.trans_a ? " A^T" : "", e.trans_b ? " B^T" : "");
+            fails++;
+        }
+#ifdef CONV_HAVE_OPENBLAS
+        /* Each transpose runs (its leading dimensions are valid). */
+        if (!(conv_sgemm_gflops(&g, 0) > 0)) {
+            printf("FAILED: no sgemm rate for %s\n", conv_dirs[d].name);
+            fails++;
+        }
+#endif
+    }
+    /* An extent past INT_MAX (a huge batch's Q): no reference, nothing
+     * allocated. */
+    const conv_gemm_shape huge = {16, 72, 3000000000LL, false, true};
+    if (conv_sgemm_gflops(&huge, 0) != 0) {
+        printf("FAILED: a rate for K = 3e9\n");
+        fails++;
     }
     printf("timing: %d failed\n", fails);
     return fails != 0;

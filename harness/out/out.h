@@ -36,7 +36,9 @@ int conv_row_status_parse(const char *s);
     X(OUTPUT, output)                                                          \
     X(REORDER_IN, reorder_in)                                                  \
     X(PRIMITIVE, primitive)                                                    \
-    X(REORDER_OUT, reorder_out)
+    X(REORDER_OUT, reorder_out)                                                \
+    X(KERNEL, kernel)                                                          \
+    X(COL2IM, col2im)
 typedef enum conv_phase_col {
 #define X(id, name) CONV_PH_##id,
     CONV_PHASES(X)

@@ -325,9 +325,9 @@ void conv_row_run(const conv_opts *o, bool timed, const conv_algo *a,
     if (timed) time_row(o, &b, d, r);
 cleanup:
     conv_bound_destroy(&b);
-    /* The phases an algorithm names are its forward execute's. */
-    if (timed && o->breakdown && r->status == CONV_ROW_PASSED &&
-        d->dir == CONV_DIR_FWD)
+    /* Every direction's execute marks the algorithm's one list of phases
+     * (conv.h); those it never enters report 0. */
+    if (timed && o->breakdown && r->status == CONV_ROW_PASSED)
         breakdown_row(o, a, d, ctx0, r);
 }
 

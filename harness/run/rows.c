@@ -1,6 +1,5 @@
 /* verify and bench: every problem x algorithm through the row driver,
  * printing the table and writing the CSV as rows finish. */
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,8 +126,10 @@ static int run_begin(run *r, int argc, char **argv)
         return rc;
     }
     r->ctx = conv_make_ctx(o, NULL, 0);
+    /* compare's yardstick: one shape for every run and direction */
+    static const conv_gemm_shape cube = {1024, 1024, 1024, false, false};
     r->meta.sgemm_gflops =
-        r->timed || o->csv ? conv_sgemm_gflops(1024, 1024, 1024, 100) : 0;
+        r->timed || o->csv ? conv_sgemm_gflops(&cube, 100) : 0;
     if (conv_timing_init(o) != CONV_OK) {
         fprintf(stderr, "convbench: --cold-cache: out of memory\n");
         conv_csv_close(&r->csv, o->csv, false);
@@ -147,16 +148,13 @@ static int run_begin(run *r, int argc, char **argv)
     return 0;
 }
 
-/* The sgemm rate of a problem's im2col GEMM shape, NAN when not asked. */
-static double sgemm_ref(const conv_opts *o, const conv_problem *p)
+/* The sgemm rate of direction dir's im2col GEMM of p, NAN when not asked
+ * (0 when there is none: an extent past INT_MAX, no OpenBLAS). */
+static double sgemm_ref(const conv_opts *o, const conv_problem *p, conv_dir dir)
 {
     if (!o->sgemm_ref) return NAN;
-    /* N and K in int64: with a large --mem-cap they pass INT_MAX, and
-     * conv_sgemm_gflops() then returns 0 (no reference). */
-    const long long gn = (long long)p->n * p->oh * p->ow,
-                    gk = (long long)(p->ic / p->g) * p->kh * p->kw;
-    if (gn > INT_MAX || gk > INT_MAX) return NAN;
-    return conv_sgemm_gflops(p->oc / p->g, (int)gn, (int)gk, 50);
+    const conv_gemm_shape s = conv_dir_gemm_shape(p, dir);
+    return conv_sgemm_gflops(&s, 50);
 }
 
 /* Every algorithm on direction dir of problem s; an exit code (a CSV
@@ -209,7 +207,7 @@ static int run_problem(run *r, const conv_shape *s, conv_dir dir)
         if (!defer) rc = emit_row(o, &r->pr, r->csv.f, row, r->counts);
     }
     if (!defer || rc) return rc;
-    const double sg = have_data ? sgemm_ref(o, &r->d.p) : NAN;
+    const double sg = have_data ? sgemm_ref(o, &r->d.p, dir) : NAN;
     for (int k = 0; k < o->nalgos && !rc; k++) {
         if (!rows[k].algo) continue; /* --resume: already in the CSV */
         if (!isnan(rows[k].gflops) && sg > 0) {

@@ -202,9 +202,19 @@ void conv_isolate_start(const conv_opts *o);
 void conv_isolate_stop(void);
 
 /* ---- sgemm rate (gemm_rate.c) ------------------------------------------ */
-/* GFLOP/s of OpenBLAS sgemm (row-major, no transpose) for M x N x K,
- * median over runs of at least min_ms; 0 when built without OpenBLAS. */
-double conv_sgemm_gflops(int m, int n, int k, double min_ms);
+/* A row-major sgemm C (m x n) = op(A) op(B), op(A) m x k, op(B) k x n;
+ * extents in int64, as a problem gives them. */
+typedef struct conv_gemm_shape {
+    long long m, n, k;
+    bool trans_a, trans_b;
+} conv_gemm_shape;
+/* Direction dir's im2col GEMM of p, per group over the whole batch, with
+ * im2col_gemm's transposes (docs/timing.md, "The sgemm yardstick"). */
+conv_gemm_shape conv_dir_gemm_shape(const conv_problem *p, conv_dir dir);
+/* GFLOP/s of OpenBLAS sgemm on s, median over runs of at least min_ms; 0
+ * (no reference) when an extent is not in 1..INT_MAX, the operands'
+ * sizes overflow, memory runs out, or built without OpenBLAS. */
+double conv_sgemm_gflops(const conv_gemm_shape *s, double min_ms);
 
 /* ---- --resume (resume.c) ----------------------------------------------- */
 typedef struct conv_resume {

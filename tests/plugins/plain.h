@@ -8,6 +8,7 @@
 struct conv_plan {
     conv_problem p;
     float *w, *b;
+    const conv_phase_hook *hook; /* for a plugin that marks phases */
 };
 
 static conv_status plain_supports(const conv_problem *p, char *why, size_t n)
@@ -34,6 +35,7 @@ static conv_status plain_plan(const conv_problem *p, const float *w,
         return conv_why(ctx->why, ctx->why_len, CONV_NOMEM, "out of memory");
     }
     pl->p = *p;
+    pl->hook = ctx->phase_hook;
     memcpy(pl->w, w, wn * sizeof(float));
     if (b) memcpy(pl->b, b, (size_t)p->oc * sizeof(float));
     *out = pl;
