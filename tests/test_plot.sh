@@ -2,7 +2,9 @@
 # scripts/plot.py: three non-empty PNGs from a results CSV (the hand-made
 # fixture, then a small real `convbench bench` run), a fourth, the stacked
 # breakdown, when phase columns are filled, exit 2 on bad input; with a dir
-# column, a set per direction and the training step totals (numerically).
+# column, a set per direction and the training step totals (numerically);
+# a real run of every direction and one of scripts/run.sh's directions:
+# exactly their sets, the step among them and in `convbench summary`.
 # usage: test_plot.sh CONVBENCH_BINARY REPO_ROOT
 set -u
 bin=${1:?usage: $0 CONVBENCH_BINARY REPO_ROOT}
@@ -279,18 +281,52 @@ else
     sed 's/^/    /' "$tmp/bench.out"
 fi
 
-# and with every direction (naive has them all)
-if "$bin" bench --algo naive --dir all --desc 'mb1ic4ih8oc4kh3ph1n"t:a"' \
-    --desc 'mb1ic4iw20oc4kw3pw1n"t:b"' --min-reps 2 --min-ms 1 \
-    --csv "$tmp/real/all.csv" > "$tmp/bench.out" 2>&1; then
-    run 0 "CSV written by convbench bench --dir all" "" "$tmp/real/all.csv" &&
-        pngs "$tmp/real" all "convbench bench --dir all CSV" "gflops \
-gflops_bwd_d gflops_bwd_w gflops_bwd_wb accuracy_bwd_wb networks_bwd_wb \
-networks_step"
-else
-    fail "convbench bench --dir all failed; output:"
-    sed 's/^/    /' "$tmp/bench.out"
-fi
+# and with directions (naive has them all): --dir all, and the directions
+# scripts/run.sh benchmarks (its dirs= line). Each direction its whole set,
+# the training step's totals when fwd, bwd_d and a weight gradient are
+# there, and nothing more.
+# kinds DIRS: the plots plot.py writes for such a run (no --breakdown)
+kinds() {
+    case $1 in all) set -- fwd,bwd_d,bwd_w,bwd_wb ;; esac
+    k='' has=,$1,
+    for d in $(echo "$1" | tr , ' '); do
+        s=_$d
+        [ "$d" = fwd ] && s=''
+        k="$k gflops$s speedup$s accuracy$s networks$s"
+    done
+    if echo "$has" | grep -q ',fwd,' && echo "$has" | grep -q ',bwd_d,' &&
+        echo "$has" | grep -Eq ',bwd_wb?,'; then
+        k="$k networks_step"
+    fi
+    echo $k
+}
+run_dirs=$(sed -n 's/^dirs=//p' "$root/scripts/run.sh")
+[ -n "$run_dirs" ] || fail "scripts/run.sh: no dirs= line to take its directions from"
+for dirs in all ${run_dirs:+"$run_dirs"}; do
+    stem=dirs_$(echo "$dirs" | tr , _)
+    what="convbench bench --dir $dirs CSV"
+    if ! "$bin" bench --algo naive --dir "$dirs" --desc 'mb1ic4ih8oc4kh3ph1n"t:a"' \
+        --desc 'mb1ic4iw20oc4kw3pw1n"t:b"' --min-reps 2 --min-ms 1 \
+        --csv "$tmp/real/$stem.csv" > "$tmp/bench.out" 2>&1; then
+        fail "convbench bench --dir $dirs failed; output:"
+        sed 's/^/    /' "$tmp/bench.out"
+        continue
+    fi
+    kset=$(kinds "$dirs")
+    run 0 "$what" "" "$tmp/real/$stem.csv" &&
+        pngs "$tmp/real" "$stem" "$what" "$kset"
+    n=$(ls "$tmp/real" | grep -c "^${stem}_.*\.png$")
+    [ "$n" -eq "$(echo $kset | wc -w)" ] ||
+        fail "$what: $n PNGs, want $(echo $kset | wc -w): $kset"
+    # run.sh's summary file: the training step among its totals
+    if "$bin" summary "$tmp/real/$stem.csv" > "$tmp/summary.out" 2>&1 &&
+        grep -q '^ *training step: fwd + bwd_d + bwd_w' "$tmp/summary.out"; then
+        echo "ok: $what: summary with the training step"
+    else
+        fail "$what: convbench summary without the training step:"
+        sed 's/^/    /' "$tmp/summary.out"
+    fi
+done
 
 if [ "$failures" -ne 0 ]; then
     echo "test_plot: $failures check(s) failed"
