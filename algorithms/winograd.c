@@ -140,9 +140,20 @@
  * after another and share U and scratch. U = G g Gt (u_piece) is computed
  * in execute, in float: when all of a phase's tiles are one block (few
  * tiles, e.g. ResNet-50 res4a/res5a at mb 1) each work item transforms
- * its own panels, two at a time, just before their products, so U (17-38
- * MB at res5a) never passes through memory; otherwise U is transformed
- * once, in parallel, before the products.
+ * its own panels, two at a time and WG_KC channels at a time, each chunk
+ * just before its products (added into M), so U (17-38 MB at res5a)
+ * never passes through memory; otherwise U is transformed once, in
+ * parallel, before the products. Either way the work is split over the
+ * threads by panels of OC (IC of the layer). u_piece gathers a panel's
+ * taps by 8 x 8 and 4 x 4 transposes where a row's taps are one run (the
+ * rotated 3x3 kernel) and transforms each vector of lanes with its 9
+ * taps and 36 results in registers (u_tf).
+ *
+ * Small images: F(4,3) stays F(4,3) on outputs smaller than its tile (a
+ * 1x1 output is one 6x6 tile of which one point is used); there a few
+ * tiles meet the whole weight-side transform, and winograd_f2x3, with 16
+ * positions to 36, is the one to choose: both are benchmarked, neither
+ * borrows the other's tile.
  *
  * bwd_w. dw[j] = sum_i dy[i] x[i + j] per axis is the forward's
  * trilinear form sum_{i,j} e_i g_j d_{i+j} = sum_k (At^T e)_k (G g)_k (Bt
@@ -172,13 +183,17 @@
  * and M stays in cache; otherwise each chunk sums into its own M and the
  * output transform adds the chunks. dw elements with at most nfix
  * products (tiny problems) are computed directly and ones with none are
- * exactly 0 (w_direct). db is dy summed.
+ * exactly 0 (w_direct, from per-tap product lists made in plan; the
+ * output transform skips rows no weight takes). db is dy summed.
  *
  * Accuracy of the backward directions, docs/design.md §4's error (`verify
  * --sweep 300`, seeds 1-23 real and 1-3, 104-123 int, 6900 problems per
  * direction and fill): bwd_d F(2,3) max 6.9e-6 real, 0 int; F(4,3) 1.2e-5
  * real, 1.55e-5 int. bwd_w F(2,3) 1.5e-6 real, 0 int; F(4,3) 3.5e-6 real,
- * 2.6e-6 int (without w_direct: 1.8e-4 and 1.3e-3 in 8 seeds). On the 3x3
+ * 2.6e-6 int (without w_direct: 1.8e-4 and 1.3e-3 in 8 seeds). Measured
+ * again on the same seeds after bwd_d's chunked sums and u_tf: bwd_d
+ * 6.9e-6 / 0 and
+ * 1.19e-5 / 1.55e-5, bwd_w 1.5e-6 / 0 and 3.1e-6 / 2.6e-6. On the 3x3
  * layers of ResNet-50 and VGG-19 at mb 1 and 8: bwd_d up to 1.3e-6, bwd_w
  * up to 1.4e-6 (F(4,3), res5a, mb 1). bwd_w's error does not grow with mb
  * x OH x OW here (a common test driver widens its Winograd bwd_w bound by
@@ -198,6 +213,18 @@
  * F(4,3) matched onednn there. Two-thread runs on that machine were
  * bimodal for every OpenMP code (a barrier waits for a descheduled
  * thread), so they are not quoted.
+ *
+ * Small images, SSD-ResNet34's layers at mb 4 (`bench --threads 2`,
+ * medians in ms, before -> after the small-image work, F(4,3) / F(2,3),
+ * onednn_native beside): bwd_w 1x1 image 6.2 / 5.1 -> 0.49 / 0.29 (0.82),
+ * 3x3 to 1x1 3.2 / 0.14 -> 0.24 / 0.15 (0.27); bwd_d 1x1 1.0 / 0.46 ->
+ * 0.63 / 0.30 (0.21), 3x3 1.04 / 0.61 -> 0.80 / 0.61 (0.61). bwd_w's
+ * direct weights had searched every image and output per weight (96% of
+ * F(4,3)'s instructions on the 1x1 image, callgrind); bwd_d's time went
+ * to U's gather and transform, to the column kernels (4 tiles: FMA
+ * latency, V rows of 32 floats) and to U of all channels passing through
+ * L3. ResNet-50 res5a at mb 1, 1 thread: bwd_d F(4,3) 7.1 -> 3.7, F(2,3)
+ * 3.5 -> 2.2.
  */
 #include <math.h>
 #include <omp.h>
@@ -277,7 +304,7 @@ typedef struct wg_sub { /* one output phase: its own tile grid */
  * its phases no tap reaches zeroed); kernel, the weight side that the
  * forward does once in plan (bwd_d U from w; bwd_w dw out of the domain,
  * with the few-tap weights and db). */
-enum { WG_INPUT, WG_PRODUCT, WG_OUTPUT, WG_KERNEL };
+enum { WG_INPUT, WG_PRODUCT, WG_OUTPUT, WG_WEIGHTS };
 static const char *const wg_phases[] = {"input", "product", "output", "kernel",
                                         NULL};
 
@@ -303,7 +330,7 @@ struct conv_plan {
     float *w;
     float *scratch;
     size_t per_thr; /* floats of scratch per thread */
-    size_t ld;      /* row length of V, M and z: >= tb + WG_VL */
+    size_t ld;      /* row length of V, M and z: >= tb */
     size_t ldr;     /* row length of the row buffers */
     size_t nrb;     /* floats of the row buffers */
     size_t bytes;
@@ -333,9 +360,18 @@ struct conv_plan {
     int nchunk, tbw; /* tile chunks, tiles per block */
     size_t kgp, msz; /* M's row length (kg up to a vector), one chunk's M */
     float *mw;
-    int *rows;  /* per tap, h then w: outputs whose read is inside x */
-    bool plain; /* one 3x3 piece, every weight over nfix products */
+    /* Per tap (i * KW + j): its products, images x outputs whose read is
+     * inside x, capped at nfix + 1, and the first of its ndir entries in
+     * dprod when at most nfix (w_direct). */
+    int *nprod, *dfirst, ndir;
+    struct wg_dprod *dprod;
+    bool taps9;   /* one 3x3 piece: the rows of the result are the taps */
+    bool need[9]; /* result rows some weight takes (over nfix products) */
 };
+
+typedef struct wg_dprod { /* a product dy[dy] x[x] of image 0, channel 0 */
+    size_t dy, x;
+} wg_dprod;
 
 typedef struct wg_dphase {
     int ph, pw;   /* dx positions ph + SH*t, pw + SW*t */
@@ -724,24 +760,35 @@ static const wg_kind wg_f4 = {.name = "f4x3",
                               .att_rows = att_rows_f4,
                               .att_cols = att_cols_f4};
 
+/* Whether an axis of k taps, stride s and dilation d takes the
+ * transform big: where it saves multiplications (see the top comment);
+ * its taps, pieces and non-empty kernel phases into the pointers. */
+static bool axis_tf(int k, int s, int d, const wg_kind *big, int *taps,
+                    int *pieces, int *nkph)
+{
+    const int nb = s / gcd(s, d);
+    int lmin = k;
+    *taps = *pieces = *nkph = 0;
+    for (int b = 0; b < nb && b < k; b++) {
+        int l = (k - b + nb - 1) / nb;
+        *taps += l;
+        *pieces += (l + 2) / 3;
+        lmin = l < lmin ? l : lmin;
+        ++*nkph;
+    }
+    return lmin >= 3 && big->alpha * *pieces < big->m * *taps;
+}
+
 /* Cuts one axis into phases and pieces (see the comment at the top);
  * the axis takes the transform big where it saves multiplications. */
 static conv_status axis_init(wg_axis *a, int k, int s, int d,
                              const wg_kind *big)
 {
     const int step = s / gcd(s, d) * d, nb = step / d;
-    int taps = 0, pieces = 0, lmin = k;
+    int taps, pieces;
     a->step = step;
     a->nph = step / s;
-    a->nkph = 0;
-    for (int b = 0; b < nb && b < k; b++) {
-        int l = (k - b + nb - 1) / nb;
-        taps += l;
-        pieces += (l + 2) / 3;
-        lmin = l < lmin ? l : lmin;
-        a->nkph++;
-    }
-    const bool tf = lmin >= 3 && big->alpha * pieces < big->m * taps;
+    const bool tf = axis_tf(k, s, d, big, &taps, &pieces, &a->nkph);
     a->k = tf ? big : &wg_f1;
     a->m = a->k->m;
     a->alpha = a->k->alpha;
@@ -1070,14 +1117,75 @@ typedef void (*wg_kernel_fn)(int, const float *restrict, const float *restrict,
 static const wg_kernel_fn kernel_cols[5] = {NULL, kernel_col, kernel_col2,
                                             kernel_col3, kernel_col4};
 
+/* The same NC = 1 to 4 columns for two panels at once (u and u + upan,
+ * rows 0 .. 2 WG_MR - 1 of m), each panel's sums in the order of the
+ * one-panel kernel: one panel's NC chains (4 for one column) left the
+ * FMA units waiting on their latency when a block has 4 tiles or fewer
+ * (bwd_d of a 1x1 image, F(4,3): 4 tiles, kernel_col4 0.77 of 1.84 ms
+ * with 1 thread). */
+#define WG_KERNEL_COLS2(name, NC)                                              \
+    WG_KERNEL_ATTR static void name(                                           \
+        int kg, const float *restrict u, size_t upan, const float *restrict v, \
+        size_t ldv, float *restrict m, size_t ldm, bool add)                   \
+    {                                                                          \
+        enum { NP = NC > 1 ? NC : 4 }; /* chains per panel */                  \
+        float acc[2][NP][WG_CL] = {{{0}}};                                     \
+        int k = 0;                                                             \
+        if (NC == 1)                                                           \
+            for (; k + 4 <= kg; k += 4)                                        \
+                for (int q = 0; q < 4; q++)                                    \
+                    for (int h = 0; h < 2; h++) {                              \
+                        const float b = v[(size_t)(k + q) * ldv];              \
+                        const float *uk =                                      \
+                            u + h * upan + (size_t)(k + q) * WG_MR;            \
+                        _Pragma("GCC unroll 1") for (int i = 0; i < WG_CL;     \
+                                                     i++) acc[h][q][i] =       \
+                            fmaf(uk[i], b, acc[h][q][i]);                      \
+                    }                                                          \
+        for (; k < kg; k++) {                                                  \
+            __builtin_prefetch(u + (size_t)k * WG_MR + 384);                   \
+            __builtin_prefetch(u + upan + (size_t)k * WG_MR + 384);            \
+            for (int h = 0; h < 2; h++) {                                      \
+                const float *uk = u + h * upan + (size_t)k * WG_MR;            \
+                for (int q = 0; q < NC; q++) {                                 \
+                    const float b = v[(size_t)k * ldv + q];                    \
+                    _Pragma("GCC unroll 1") for (int i = 0; i < WG_CL; i++)    \
+                        acc[h][q][i] = fmaf(uk[i], b, acc[h][q][i]);           \
+                }                                                              \
+            }                                                                  \
+        }                                                                      \
+        for (int h = 0; h < 2; h++)                                            \
+            for (int q = 0; q < NC; q++)                                       \
+                for (int i = 0; i < WG_MR; i++) {                              \
+                    float *mi = m + (size_t)(h * WG_MR + i) * ldm + q;         \
+                    const float s = NC == 1                                    \
+                                        ? (acc[h][0][i] + acc[h][1][i]) +      \
+                                              (acc[h][2][i] + acc[h][3][i])    \
+                                        : acc[h][q][i];                        \
+                    *mi = add ? *mi + s : s;                                   \
+                }                                                              \
+    }
+WG_KERNEL_COLS2(kernel_col_2p, 1)
+WG_KERNEL_COLS2(kernel_col2_2p, 2)
+WG_KERNEL_COLS2(kernel_col3_2p, 3)
+WG_KERNEL_COLS2(kernel_col4_2p, 4)
+
+typedef void (*wg_kernel2_fn)(int, const float *restrict, size_t,
+                              const float *restrict, size_t, float *restrict,
+                              size_t, bool);
+static const wg_kernel2_fn kernel_cols_2p[5] = {
+    NULL, kernel_col_2p, kernel_col2_2p, kernel_col3_2p, kernel_col4_2p};
+
 /* M[pos] = U[pos] . V[pos] for npan panels of rows and the nt columns
- * of a block (columns past nt up to a multiple of WG_VL may get junk);
- * U's positions are upos floats apart. */
+ * of a block (columns past nt up to a multiple of WG_VL may get junk),
+ * over kr rows of V from v (V's positions kg x ld apart), or M += that
+ * when add; U's positions are upos floats apart, its panels upan. */
 static void gemm_block(const conv_plan *pl, const float *u, size_t upos,
-                       int npan, const float *v, int nt, float *m)
+                       size_t upan, int npan, int kr, const float *v, int nt,
+                       float *m, bool add)
 {
-    const size_t ld = pl->ld, kg = (size_t)pl->kg;
-    const size_t vpos = kg * ld;
+    const size_t ld = pl->ld;
+    const size_t vpos = (size_t)pl->kg * ld;
     const size_t mpos = (size_t)npan * WG_MR * ld;
     const int rem = nt % WG_VL;
     const int wide =
@@ -1085,19 +1193,21 @@ static void gemm_block(const conv_plan *pl, const float *u, size_t upos,
     const int jt = wide / WG_NR * WG_NR; /* the tail: jt .. wide */
     for (int pos = 0; pos < pl->npos; pos++)
         for (int ip = 0; ip < npan; ip++) {
-            const float *up_ = u + pos * upos + ip * kg * WG_MR;
+            const float *up_ = u + pos * upos + ip * upan;
             float *mp = m + pos * mpos + (size_t)ip * WG_MR * ld;
             const float *vp = v + pos * vpos;
             for (int j = 0; j < jt; j += WG_NR)
-                kernel_wide(pl->kg, up_, vp + j, ld, mp + j, ld, false);
+                kernel_wide(kr, up_, vp + j, ld, mp + j, ld, add);
             if (jt < wide && ip % 2 == 0 && ip + 1 < npan)
-                kernel_tail2(pl->kg, up_, kg * WG_MR, vp + jt, ld, mp + jt, ld,
-                             false);
+                kernel_tail2(kr, up_, upan, vp + jt, ld, mp + jt, ld, add);
             else if (jt < wide && ip % 2 == 0)
-                kernel_tail(pl->kg, up_, vp + jt, ld, mp + jt, ld, false);
-            if (nt > wide)
-                kernel_cols[nt - wide](pl->kg, up_, vp + wide, ld, mp + wide,
-                                       ld, false);
+                kernel_tail(kr, up_, vp + jt, ld, mp + jt, ld, add);
+            if (nt > wide && ip % 2 == 0 && ip + 1 < npan)
+                kernel_cols_2p[nt - wide](kr, up_, upan, vp + wide, ld,
+                                          mp + wide, ld, add);
+            else if (nt > wide && ip % 2 == 0)
+                kernel_cols[nt - wide](kr, up_, vp + wide, ld, mp + wide, ld,
+                                       add);
         }
 }
 
@@ -1234,7 +1344,9 @@ static void wg_destroy(conv_plan *pl)
     free(pl->cnt);
     free(pl->w);
     free(pl->mw);
-    free(pl->rows);
+    free(pl->nprod);
+    free(pl->dfirst);
+    free(pl->dprod);
     free(pl);
 }
 
@@ -1314,8 +1426,12 @@ static size_t size_blocks(conv_plan *pl, size_t tb)
      * rows) and ob (m_w rows). */
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
     /* Rows a whole number of cache lines apart: with WG_VL 8, tb + WG_VL
-     * alone would make half the kernels' vector loads split a line. */
-    pl->ld = up(tb + WG_VL, 16);
+     * alone would make half the kernels' vector loads split a line. A
+     * block of one vector of tiles gets rows of one vector: its column
+     * kernels read one V row per step of the reduction, and with 32-float
+     * rows V of one position no longer stayed in L1 beside two panels of U
+     * (bwd_d, 1x1 image, F(4,3), 4 tiles: 1.6 -> 1.2 ms with 1 thread). */
+    pl->ld = tb <= WG_VL ? up(tb, 16) : up(tb + WG_VL, 16);
     pl->ldr = (size_t)aw->m * pl->ld;
     pl->nrb = (size_t)2 * ah->alpha * pl->ldr;
     pl->per_thr = (size_t)pl->npos * (pl->kg + pl->crow) * pl->ld + pl->nrb +
@@ -1475,7 +1591,156 @@ cleanup:
 /* Channels per u_piece pass: its gathered taps and the rows of G applied
  * along h (12 x WG_WC x WG_MR floats, 18 KB with WG_MR 12) stay in L1. */
 #define WG_WC 32
+/* Channels per chunk of fused bwd_d (see run_items). */
+#define WG_KC 32
 static const size_t wg_wt_floats = (size_t)12 * WG_WC * WG_MR;
+
+/* dst[l * ldd + c] = src[c * lds + l] for c, l < 8 (bwd_w's packing and
+ * dw, bwd_d's gather of taps): bwd_w's transforms run along tiles, its
+ * products want tiles as rows. Scalar stores, one per element each to
+ * its own cache line, took half the time of the transforms at ResNet-50
+ * res2a; GCC does not vectorise a transpose by itself, hence the
+ * shuffles (vunpck, vshufps, vperm2f128 on AVX2). */
+typedef float wg_v8 __attribute__((vector_size(32)));
+typedef int wg_v8i __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) void
+tr8(const float *src, size_t lds, float *dst, ptrdiff_t ldd)
+{
+    wg_v8 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) memcpy(&r[i], src + i * lds, sizeof r[i]);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shuffle(r[i], r[i + 1],
+                                 (wg_v8i){0, 8, 1, 9, 4, 12, 5, 13});
+        t[i + 1] = __builtin_shuffle(r[i], r[i + 1],
+                                     (wg_v8i){2, 10, 3, 11, 6, 14, 7, 15});
+    }
+    for (int i = 0; i < 8; i += 4)
+        for (int k = 0; k < 2; k++) {
+            u[i + 2 * k] = __builtin_shuffle(
+                t[i + k], t[i + k + 2], (wg_v8i){0, 1, 8, 9, 4, 5, 12, 13});
+            u[i + 2 * k + 1] = __builtin_shuffle(
+                t[i + k], t[i + k + 2], (wg_v8i){2, 3, 10, 11, 6, 7, 14, 15});
+        }
+    for (int k = 0; k < 4; k++) {
+        const wg_v8 lo = __builtin_shuffle(u[k], u[k + 4],
+                                           (wg_v8i){0, 1, 2, 3, 8, 9, 10, 11});
+        const wg_v8 hi = __builtin_shuffle(
+            u[k], u[k + 4], (wg_v8i){4, 5, 6, 7, 12, 13, 14, 15});
+        memcpy(dst + k * ldd, &lo, sizeof lo);
+        memcpy(dst + (k + 4) * ldd, &hi, sizeof hi);
+    }
+}
+
+/* The same for c, l < 4. */
+typedef float wg_v4 __attribute__((vector_size(16)));
+typedef int wg_v4i __attribute__((vector_size(16)));
+
+static inline __attribute__((always_inline)) void
+tr4(const float *src, size_t lds, float *dst, ptrdiff_t ldd)
+{
+    wg_v4 r[4], t[4];
+    for (int i = 0; i < 4; i++) memcpy(&r[i], src + i * lds, sizeof r[i]);
+    for (int i = 0; i < 4; i += 2) {
+        t[i] = __builtin_shuffle(r[i], r[i + 1], (wg_v4i){0, 4, 1, 5});
+        t[i + 1] = __builtin_shuffle(r[i], r[i + 1], (wg_v4i){2, 6, 3, 7});
+    }
+    for (int k = 0; k < 2; k++) {
+        const wg_v4 lo =
+            __builtin_shuffle(t[k], t[k + 2], (wg_v4i){0, 1, 4, 5});
+        const wg_v4 hi =
+            __builtin_shuffle(t[k], t[k + 2], (wg_v4i){2, 3, 6, 7});
+        memcpy(dst + (2 * k) * ldd, &lo, sizeof lo);
+        memcpy(dst + (2 * k + 1) * ldd, &hi, sizeof hi);
+    }
+}
+
+/* u_piece's gather when a row's 9 taps are one descending run (bwd_d's
+ * rotated 3x3 kernel: tap k at blk[r * ls + 8 - k]): q[k * lq + r] for r
+ * < nrow by transposes, tap 8 - e from element e (8 rows: elements 0-7
+ * and 1-8; 4 rows: 0-3, 4-7, 5-8). One scalar load and store per tap
+ * took a third of bwd_d's time on SSD-ResNet34's 1x1 and 3x3 layers. */
+static void gather_run9(const float *blk, size_t ls, int nrow, float *q,
+                        size_t lq)
+{
+    const ptrdiff_t back = -(ptrdiff_t)lq;
+    int r = 0;
+    for (; r + 8 <= nrow; r += 8) {
+        tr8(blk + r * ls, ls, q + 8 * lq + r, back);
+        tr8(blk + r * ls + 1, ls, q + 7 * lq + r, back);
+    }
+    for (; r + 4 <= nrow; r += 4) {
+        tr4(blk + r * ls, ls, q + 8 * lq + r, back);
+        tr4(blk + r * ls + 4, ls, q + 4 * lq + r, back);
+        tr4(blk + r * ls + 5, ls, q + 3 * lq + r, back);
+    }
+    for (; r < nrow; r++)
+        for (int e = 0; e < 9; e++) q[(8 - e) * lq + r] = blk[r * ls + e];
+}
+
+/* U = G g Gt of nl lanes (q: tap k at q + k * lq, readable up to nl
+ * rounded up to WG_VL), both axes 3 taps and alpha A, into d + pos *
+ * dpos: per WG_VL lanes, 9 taps in, 3 x A and A x A values in vector
+ * registers out (two passes through buffers, t = G g then U, loaded and
+ * stored 3 floats per output; as a plain loop over lanes GCC kept it
+ * scalar, the 36 rows of d being one pointer). G's first and last rows
+ * are (1, 0, 0) and (0, 0, 1) in both kinds (points 0 and inf): copies,
+ * not sums with zeros (the same values but for the sign of a zero). */
+typedef float wg_vf __attribute__((vector_size(WG_VL * sizeof(float))));
+/* Unaligned loads and stores of it (memcpy into a wg_vf became two
+ * 32-byte stores and a 64-byte reload on the stack: a failed store
+ * forward, half of u_tf's time). */
+typedef float wg_vfu
+    __attribute__((vector_size(WG_VL * sizeof(float)), aligned(4), may_alias));
+
+static inline __attribute__((always_inline)) void
+u_tf(const int A, const float (*gh)[3], const float (*gw)[3],
+     const float *restrict q, size_t lq, int nl, float *restrict d, size_t dpos)
+{
+    float ch[6][3], cw[6][3];
+    memcpy(ch, gh, sizeof ch);
+    memcpy(cw, gw, sizeof cw);
+    for (int l = 0; l < nl; l += WG_VL) {
+        /* the last chunk stores only its lanes */
+        const size_t nb = (size_t)(nl - l < WG_VL ? nl - l : WG_VL) * 4;
+        wg_vf gv[9], t[6][3];
+        for (int k = 0; k < 9; k++) gv[k] = *(const wg_vfu *)(q + k * lq + l);
+        for (int j = 0; j < 3; j++) {
+            t[0][j] = gv[j];
+            t[A - 1][j] = gv[6 + j];
+            for (int a = 1; a < A - 1; a++)
+                t[a][j] = (ch[a][0] * gv[j] + ch[a][1] * gv[3 + j]) +
+                          ch[a][2] * gv[6 + j];
+        }
+        for (int a = 0; a < A; a++)
+            for (int b = 0; b < A; b++) {
+                const wg_vf u =
+                    b == 0       ? t[a][0]
+                    : b == A - 1 ? t[a][2]
+                                 : (cw[b][0] * t[a][0] + cw[b][1] * t[a][1]) +
+                                       cw[b][2] * t[a][2];
+                float *da = d + (size_t)(a * A + b) * dpos + l;
+                if (nb == sizeof u)
+                    *(wg_vfu *)da = u;
+                else
+                    memcpy(da, &u, nb);
+            }
+    }
+}
+
+WG_KERNEL_ATTR static void u_tf4(const float (*gh)[3], const float (*gw)[3],
+                                 const float *restrict q, size_t lq, int nl,
+                                 float *restrict d, size_t dpos)
+{
+    u_tf(4, gh, gw, q, lq, nl, d, dpos);
+}
+
+WG_KERNEL_ATTR static void u_tf6(const float (*gh)[3], const float (*gw)[3],
+                                 const float *restrict q, size_t lq, int nl,
+                                 float *restrict d, size_t dpos)
+{
+    u_tf(6, gh, gw, q, lq, nl, d, dpos);
+}
 
 /* bwd_d's U = G g Gt, in execute (weights change every step) and in
  * float, of panel ip (WG_MR rows) and piece tm of group g, into dst +
@@ -1488,13 +1753,14 @@ static const size_t wg_wt_floats = (size_t)12 * WG_WC * WG_MR;
  * does not follow: without the prefetch below the loads waited on memory
  * for two thirds of u_piece's samples there. */
 WG_KERNEL_ATTR static void u_piece(const conv_plan *pl, const float *w, int g,
-                                   int ip, int tm, float *dst, size_t dpos,
-                                   float *tmp)
+                                   int ip, int tm, int clo, int chi, float *dst,
+                                   size_t dpos, float *tmp)
 {
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
     const int rh = ah->r, rw = aw->r, ntap = rh * rw;
     const int th = tm / aw->nterm, tw = tm % aw->nterm;
     const size_t lmax = (size_t)WG_WC * WG_MR;
+    const int nr = pl->ocg - ip * WG_MR < WG_MR ? pl->ocg - ip * WG_MR : WG_MR;
     float *gq = tmp, *t = tmp + 9 * lmax;
     ptrdiff_t toff[9];
     bool tok[9];
@@ -1504,22 +1770,55 @@ WG_KERNEL_ATTR static void u_piece(const conv_plan *pl, const float *w, int g,
         tok[k] = ki >= 0 && kj >= 0;
         toff[k] = tok[k] ? ki * pl->wi + kj * pl->wj : 0;
     }
-    for (int c0 = 0; c0 < pl->icg; c0 += WG_WC) {
-        const int nc = pl->icg - c0 < WG_WC ? pl->icg - c0 : WG_WC;
+    bool run = ntap == 9 && pl->wo > 0;
+    ptrdiff_t lo = 0, hi = 0; /* the taps' span in a row */
+    for (int k = 0; k < ntap; k++) {
+        run &= tok[k] && toff[k] == toff[ntap - 1] + (ntap - 1 - k);
+        lo = toff[k] < lo ? toff[k] : lo;
+        hi = toff[k] > hi ? toff[k] : hi;
+    }
+    /* The panel's weights of one channel: rows wo apart. */
+    const ptrdiff_t span = (nr - 1) * (pl->wo > 0 ? pl->wo : -pl->wo) + hi - lo;
+    const ptrdiff_t first = pl->wo > 0 ? lo : lo + (nr - 1) * pl->wo;
+    for (int c0 = clo; c0 < chi; c0 += WG_WC) {
+        const int nc = chi - c0 < WG_WC ? chi - c0 : WG_WC;
         const int nl = nc * WG_MR;
-        for (int c = 0; c < nc; c++)
-            for (int r = 0; r < WG_MR; r++) {
-                const int o = ip * WG_MR + r;
-                float *restrict q = gq + c * WG_MR + r;
-                const float *src =
-                    w + pl->w0 + g * pl->wg + o * pl->wo + (c0 + c) * pl->wc;
-                /* 4 channels on, only inside w (a prefetch does not fault,
-                 * but the pointer must stay within the object) */
-                if (c0 + c + 4 < pl->icg && o < pl->ocg)
-                    __builtin_prefetch(src + 4 * pl->wc + toff[0]);
-                for (int k = 0; k < ntap; k++)
-                    q[k * lmax] = tok[k] && o < pl->ocg ? src[toff[k]] : 0.0f;
+        for (int c = 0; c < nc; c++) {
+            const float *src = w + pl->w0 + g * pl->wg +
+                               (ptrdiff_t)ip * WG_MR * pl->wo +
+                               (c0 + c) * pl->wc;
+            /* 8 channels on, every line of them once, only inside w (a
+             * prefetch does not fault, but the pointer must stay within
+             * the object) */
+            if (c0 + c + 8 < pl->icg)
+                for (ptrdiff_t e = 0; e <= span + 15; e += 16)
+                    __builtin_prefetch(src + 8 * pl->wc + first +
+                                       (e < span ? e : span));
+            if (run) {
+                gather_run9(src + toff[8], (size_t)pl->wo, nr, gq + c * WG_MR,
+                            lmax);
+                for (int k = 0; k < 9; k++)
+                    for (int r = nr; r < WG_MR; r++)
+                        gq[k * lmax + c * WG_MR + r] = 0.0f;
+                continue;
             }
+            for (int k = 0; k < ntap; k++) {
+                float *restrict q = gq + k * lmax + c * WG_MR;
+                const float *sk = src + toff[k];
+                if (tok[k] && nr == WG_MR)
+                    for (int r = 0; r < WG_MR; r++) q[r] = sk[r * pl->wo];
+                else
+                    for (int r = 0; r < WG_MR; r++)
+                        q[r] = tok[k] && r < nr ? sk[r * pl->wo] : 0.0f;
+            }
+        }
+        if (rh == 3 && rw == 3 && ah->alpha == aw->alpha &&
+            (ah->alpha == 4 || ah->alpha == 6)) {
+            float *d = dst + (size_t)(c0 - clo) * WG_MR;
+            (ah->alpha == 4 ? u_tf4 : u_tf6)(pl->gf[0], pl->gf[1], gq, lmax, nl,
+                                             d, dpos);
+            continue;
+        }
         for (int a = 0; a < ah->alpha; a++) {
             /* t[j] = sum_i G_h[a][i] g[i][j] */
             for (int j = 0; j < rw; j++) {
@@ -1539,7 +1838,7 @@ WG_KERNEL_ATTR static void u_piece(const conv_plan *pl, const float *w, int g,
             /* U[a][b] = sum_j t[j] G_w[b][j] */
             for (int b = 0; b < aw->alpha; b++) {
                 float *restrict d = dst + (size_t)(a * aw->alpha + b) * dpos +
-                                    ((size_t)tm * pl->icg + c0) * WG_MR;
+                                    (size_t)(c0 - clo) * WG_MR;
                 const float *restrict t0 = t;
                 const float c0f = pl->gf[1][b][0];
                 if (rw == 1)
@@ -1588,22 +1887,32 @@ static void run_items(const conv_plan *pl, const float *x, float *y, int tid,
             have = key;
         }
         if (pl->fuse) {
-            /* Scratch past z: two panels of U, u_piece's buffer. */
-            const size_t kg = (size_t)pl->kg;
+            /* Scratch past z: U of two panels and WG_KC channels,
+             * u_piece's buffer. Per chunk of channels its U, then its
+             * products added into M: U of all channels (1.1-1.7 MB for
+             * SSD-ResNet34's 1x1 and 5x5 layers) went through L3. */
             float *ub =
                 z +
                 (size_t)(pl->ax[0].m * pl->ax[1].alpha + pl->ax[1].m) * pl->ld;
-            float *wt = ub + up((size_t)pl->npos * 2 * WG_MR * kg + WG_VL, 16);
+            float *wt =
+                ub + up((size_t)pl->npos * 2 * WG_MR * WG_KC + WG_VL, 16);
             for (int ip = 0; ip < npan; ip += 2) {
                 const int np2 = npan - ip < 2 ? npan - ip : 2;
                 const int r0 = ip * WG_MR;
-                conv_phase_mark(pl->hook, tid, WG_KERNEL);
-                for (int q = 0; q < np2; q++)
-                    for (int tm = 0; tm < pl->nterm; tm++)
-                        u_piece(pl, pl->wsrc, g, (o0 + r0) / WG_MR + q, tm,
-                                ub + q * kg * WG_MR, np2 * WG_MR * kg, wt);
-                conv_phase_mark(pl->hook, tid, WG_PRODUCT);
-                gemm_block(pl, ub, np2 * WG_MR * kg, np2, v, nt, m);
+                for (int tm = 0; tm < pl->nterm; tm++)
+                    for (int c0 = 0; c0 < pl->icg; c0 += WG_KC) {
+                        const int nc =
+                            pl->icg - c0 < WG_KC ? pl->icg - c0 : WG_KC;
+                        const size_t upan = (size_t)nc * WG_MR;
+                        conv_phase_mark(pl->hook, tid, WG_WEIGHTS);
+                        for (int q = 0; q < np2; q++)
+                            u_piece(pl, pl->wsrc, g, (o0 + r0) / WG_MR + q, tm,
+                                    c0, c0 + nc, ub + q * upan, np2 * upan, wt);
+                        conv_phase_mark(pl->hook, tid, WG_PRODUCT);
+                        gemm_block(pl, ub, np2 * upan, upan, np2, nc,
+                                   v + ((size_t)tm * pl->icg + c0) * pl->ld, nt,
+                                   m, tm > 0 || c0 > 0);
+                    }
                 conv_phase_mark(pl->hook, tid, WG_OUTPUT);
                 output_block(pl, sb, g, t0, nt, o0 + r0,
                              nrow - r0 < np2 * WG_MR ? nrow - r0 : np2 * WG_MR,
@@ -1614,7 +1923,8 @@ static void run_items(const conv_plan *pl, const float *x, float *y, int tid,
         const float *u = pl->u + (size_t)g * pl->npos * pl->ocp * pl->kg +
                          (size_t)o0 * pl->kg;
         conv_phase_mark(pl->hook, tid, WG_PRODUCT);
-        gemm_block(pl, u, (size_t)pl->ocp * pl->kg, npan, v, nt, m);
+        gemm_block(pl, u, (size_t)pl->ocp * pl->kg, (size_t)pl->kg * WG_MR,
+                   npan, pl->kg, v, nt, m, false);
         conv_phase_mark(pl->hook, tid, WG_OUTPUT);
         output_block(pl, sb, g, t0, nt, o0, nrow, npan, m, x, y, z);
     }
@@ -1752,7 +2062,7 @@ static conv_status wg_plan_d(const conv_problem *p, const conv_ctx *ctx,
             e->fuse = e->nsub == 1 && e->sub[0].nblk <= 1;
             if (e->fuse)
                 e->per_thr +=
-                    up((size_t)e->npos * 2 * WG_MR * e->kg + WG_VL, 16) +
+                    up((size_t)e->npos * 2 * WG_MR * WG_KC + WG_VL, 16) +
                     wg_wt_floats;
             const size_t eu =
                 e->fuse ? 0 : (size_t)q.g * e->npos * e->ocp * e->kg;
@@ -1829,7 +2139,7 @@ static conv_status wg_bwd_d(conv_plan *pl, const float *w, const float *dy,
             /* Marked in every thread, items or not: a wait at the barriers
              * below counts to the phase before it. Fused, each item makes
              * its own U after its input transform. */
-            conv_phase_mark(pl->hook, tid, e->fuse ? WG_INPUT : WG_KERNEL);
+            conv_phase_mark(pl->hook, tid, e->fuse ? WG_INPUT : WG_WEIGHTS);
             if (!e->fuse) {
                 const long nwt = (long)e->p.g * (e->ocp / WG_MR) * e->nterm;
 #pragma omp for schedule(dynamic, 1)
@@ -1838,9 +2148,10 @@ static conv_status wg_bwd_d(conv_plan *pl, const float *w, const float *dy,
                     const int tm = (int)(it % e->nterm);
                     const int ip = (int)(it / e->nterm % npan);
                     const int g = (int)(it / e->nterm / npan);
-                    u_piece(e, w, g, ip, tm,
+                    u_piece(e, w, g, ip, tm, 0, e->icg,
                             e->u + (size_t)g * e->npos * e->ocp * e->kg +
-                                (size_t)ip * e->kg * WG_MR,
+                                (size_t)ip * e->kg * WG_MR +
+                                (size_t)tm * e->icg * WG_MR,
                             (size_t)e->ocp * e->kg, scr);
                 }
             }
@@ -1862,68 +2173,36 @@ static conv_status wg_bwd_d(conv_plan *pl, const float *w, const float *dy,
  * [c][pos][WG_GROUP]; rb, their row buffers; xt, x's transforms of a
  * block [pos][tile][kgp]; dt, dy's [pos][tile][up(crow, 8)], and dp, the
  * same in panels [pos][panel][tile][WG_MR]; mp, fused M of one panel
- * [pos][WG_MR][kgp]; ot, the output transform's rows. Returns the floats
+ * [pos][WG_MR][kgp]; ot, the output transform's rows and w_direct's
+ * row; xd, w_direct's x (w_xd) [product][IC/G]. Returns the floats
  * per thread. */
 typedef struct wg_wscr {
-    float *tmp, *rb, *xt, *dt, *dp, *mp, *ot;
+    float *tmp, *rb, *xt, *dt, *dp, *mp, *ot, *xd;
 } wg_wscr;
 
 static size_t wscr(const conv_plan *pl, float *base, wg_wscr *s)
 {
     const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
-    const size_t sz[7] = {
+    const size_t sz[8] = {
         (size_t)8 * pl->npos * WG_GROUP,
         pl->nrb,
         (size_t)pl->npos * pl->tbw * pl->kgp,
         (size_t)pl->npos * pl->tbw * up((size_t)pl->crow, 8),
         (size_t)pl->npos * pl->crow * pl->tbw + WG_VL,
         pl->fuse ? (size_t)pl->npos * WG_MR * pl->kgp : 0,
-        ((size_t)pl->npos + (size_t)ah->r * aw->alpha + (size_t)ah->r * aw->r) *
+        ((size_t)pl->npos + (size_t)ah->r * aw->alpha + (size_t)ah->r * aw->r +
+         1) *
             pl->kgp,
+        (size_t)pl->ndir * up((size_t)pl->icg, 16),
     };
-    float **at[7] = {&s->tmp, &s->rb, &s->xt, &s->dt, &s->dp, &s->mp, &s->ot};
+    float **at[8] = {&s->tmp, &s->rb, &s->xt, &s->dt,
+                     &s->dp,  &s->mp, &s->ot, &s->xd};
     size_t off = 0;
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 8; i++) {
         *at[i] = base ? base + off : NULL;
         off += up(sz[i], 16);
     }
     return off;
-}
-
-/* dst[l * ldd + c] = src[c * lds + l] for c, l < 8: the transforms run
- * along tiles, the products want tiles as rows. Scalar stores, one per
- * element each to its own cache line, took half the time of the
- * transforms at ResNet-50 res2a; GCC does not vectorise a transpose by
- * itself, hence the shuffles (vunpck, vshufps, vperm2f128 on AVX2). */
-typedef float wg_v8 __attribute__((vector_size(32)));
-typedef int wg_v8i __attribute__((vector_size(32)));
-
-static inline __attribute__((always_inline)) void
-tr8(const float *src, size_t lds, float *dst, size_t ldd)
-{
-    wg_v8 r[8], t[8], u[8];
-    for (int i = 0; i < 8; i++) memcpy(&r[i], src + i * lds, sizeof r[i]);
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = __builtin_shuffle(r[i], r[i + 1],
-                                 (wg_v8i){0, 8, 1, 9, 4, 12, 5, 13});
-        t[i + 1] = __builtin_shuffle(r[i], r[i + 1],
-                                     (wg_v8i){2, 10, 3, 11, 6, 14, 7, 15});
-    }
-    for (int i = 0; i < 8; i += 4)
-        for (int k = 0; k < 2; k++) {
-            u[i + 2 * k] = __builtin_shuffle(
-                t[i + k], t[i + k + 2], (wg_v8i){0, 1, 8, 9, 4, 5, 12, 13});
-            u[i + 2 * k + 1] = __builtin_shuffle(
-                t[i + k], t[i + k + 2], (wg_v8i){2, 3, 10, 11, 6, 7, 14, 15});
-        }
-    for (int k = 0; k < 4; k++) {
-        const wg_v8 lo = __builtin_shuffle(u[k], u[k + 4],
-                                           (wg_v8i){0, 1, 2, 3, 8, 9, 10, 11});
-        const wg_v8 hi = __builtin_shuffle(
-            u[k], u[k + 4], (wg_v8i){4, 5, 6, 7, 12, 13, 14, 15});
-        memcpy(dst + k * ldd, &lo, sizeof lo);
-        memcpy(dst + (k + 4) * ldd, &hi, sizeof hi);
-    }
 }
 
 /* 8 channels' transforms tmp[c][pos][l], l < len, to dst[pos * dpos + l *
@@ -2067,28 +2346,47 @@ static void gemm_w(const conv_plan *pl, const float *dp, int npan, int ip0,
  * (one product, dy * x_j, comes out of terms with the tile's other x in
  * them, its error relative to |dy * x_j| unbounded as x_j -> 0; measured
  * without this, 1.3e-3 on F(4,3) and 1.8e-4 on F(2,3) in 8 sweeps of 300
- * problems). One with none gets exactly 0. */
-static float w_direct(const conv_plan *pl, const float *x, const float *dy,
-                      int g, int o, int c, int i, int j)
+ * problems). One with none gets exactly 0. The products come from plan()
+ * (w_taps), in image, row, column order, their x across the channels of
+ * the group from xd (w_xd, once per work item), so a tap costs its few
+ * products per channel in vector loops: searching every image and output
+ * for them per weight took 96% of F(4,3)'s bwd_w on a 1x1 image
+ * (callgrind), strided x reads per weight half of the rest on a 3x3.
+ * Output channel o's weights into dwo; with taps9 into their rows of res
+ * instead (kgp apart), for the transposes that write the others. */
+static void w_direct(const conv_plan *pl, const float *dy, int g, int o,
+                     const float *xd, float *res, size_t kgp, float *dwo,
+                     float *tmp)
 {
     const conv_problem *p = &pl->p;
-    float acc = 0.0f;
-    for (int n = 0; n < p->n; n++) {
-        const float *xc =
-            x + ((size_t)n * p->ic + (size_t)g * pl->icg + c) * p->ih * p->iw;
-        const float *yo =
-            dy + ((size_t)n * p->oc + (size_t)g * pl->ocg + o) * p->oh * p->ow;
-        for (int r = 0; r < p->oh; r++) {
-            const int h = r * p->sh - p->pt + i * p->dh;
-            if (h < 0 || h >= p->ih) continue;
-            for (int q = 0; q < p->ow; q++) {
-                const int v = q * p->sw - p->pl + j * p->dw;
-                if (v < 0 || v >= p->iw) continue;
-                acc += yo[(size_t)r * p->ow + q] * xc[(size_t)h * p->iw + v];
-            }
+    const size_t khw = (size_t)p->kh * p->kw, icgp = up((size_t)pl->icg, 16);
+    const float *yo = dy + ((size_t)g * pl->ocg + o) * p->oh * p->ow;
+    for (size_t t = 0; t < khw; t++) {
+        const int np = pl->nprod[t], e0 = pl->dfirst[t];
+        if (np > pl->nfix) continue;
+        float *restrict dt = pl->taps9 ? res + t * kgp : tmp;
+        for (int c = 0; c < pl->icg; c++) dt[c] = 0.0f;
+        for (int k = 0; k < np; k++) {
+            const float dv = yo[pl->dprod[e0 + k].dy];
+            const float *restrict xs = xd + (size_t)(e0 + k) * icgp;
+            for (int c = 0; c < pl->icg; c++) dt[c] += dv * xs[c];
         }
+        if (!pl->taps9)
+            for (int c = 0; c < pl->icg; c++) dwo[(size_t)c * khw + t] = dt[c];
     }
-    return acc;
+}
+
+/* xd[e][c]: x of w_direct's product e for channel c of group g. */
+static void w_xd(const conv_plan *pl, const float *x, int g, float *xd)
+{
+    const conv_problem *p = &pl->p;
+    const size_t plane = (size_t)p->ih * p->iw, icgp = up((size_t)pl->icg, 16);
+    const float *xg = x + (size_t)g * pl->icg * plane;
+    for (int e = 0; e < pl->ndir; e++) {
+        const float *xe = xg + pl->dprod[e].x;
+        float *restrict de = xd + (size_t)e * icgp;
+        for (int c = 0; c < pl->icg; c++) de[c] = xe[(size_t)c * plane];
+    }
 }
 
 /* d[l] = sum_{a < n} c[a] s[a * ss + l], l < cnt, n = alpha (1, 4 or
@@ -2118,7 +2416,7 @@ WG_KERNEL_ATTR static void comb(float *restrict d, const float *restrict s,
  * per piece, in float, once per weight, then each channel's taps written
  * together. */
 static void w_output(const conv_plan *pl, int g, int o, const float *mo,
-                     size_t mps, int nch, size_t chs, const float *x,
+                     size_t mps, int nch, size_t chs, const float *xd,
                      const float *dy, float *dw, float *ot)
 {
     const conv_problem *p = &pl->p;
@@ -2127,6 +2425,7 @@ static void w_output(const conv_plan *pl, int g, int o, const float *mo,
     const int kg = pl->kg, rh = ah->r, rw = aw->r;
     float *ms = ot, *hr = ot + (size_t)pl->npos * kgp;
     float *res = hr + (size_t)rh * aw->alpha * kgp;
+    float *tmp = res + (size_t)rh * rw * kgp;
     if (nch > 1) {
         for (int pos = 0; pos < pl->npos; pos++) {
             float *restrict d = ms + (size_t)pos * kgp;
@@ -2141,8 +2440,12 @@ static void w_output(const conv_plan *pl, int g, int o, const float *mo,
         mps = kgp;
     }
     /* hr[i][b] = sum_a G_h[a][i] M[a][b], res[i][j] = sum_b G_w[b][j]
-     * hr[i][b] */
+     * hr[i][b], only the rows some weight takes (none on a 1x1 image
+     * with F(4,3): every tap there is direct or 0). */
     for (int i = 0; i < rh; i++) {
+        bool any = false;
+        for (int j = 0; j < rw; j++) any |= pl->need[i * rw + j];
+        if (!any) continue;
         float c[6];
         for (int a = 0; a < ah->alpha; a++) c[a] = pl->gf[0][a][i];
         for (int b = 0; b < aw->alpha; b++)
@@ -2153,13 +2456,16 @@ static void w_output(const conv_plan *pl, int g, int o, const float *mo,
         float c[6];
         for (int b = 0; b < aw->alpha; b++) c[b] = pl->gf[1][b][j];
         for (int i = 0; i < rh; i++)
-            comb(res + (size_t)(i * rw + j) * kgp,
-                 hr + (size_t)i * aw->alpha * kgp, kgp, c, aw->alpha, kg);
+            if (pl->need[i * rw + j])
+                comb(res + (size_t)(i * rw + j) * kgp,
+                     hr + (size_t)i * aw->alpha * kgp, kgp, c, aw->alpha, kg);
     }
     const size_t khw = (size_t)p->kh * p->kw;
     float *dwo = dw + ((size_t)g * pl->ocg + o) * pl->icg * khw;
+    w_direct(pl, dy, g, o, xd, res, kgp, dwo, tmp);
     int c8 = 0;
-    if (pl->plain) /* res rows are the taps: dw[c][k] = res[k][c] */
+    /* res rows are the taps (w_direct's included): dw[c][k] = res[k][c] */
+    if (pl->taps9)
         for (; c8 + 8 <= pl->icg; c8 += 8) {
             tr8(res + c8, kgp, dwo + (size_t)c8 * khw, khw);
             for (int c = c8; c < c8 + 8; c++)
@@ -2167,24 +2473,20 @@ static void w_output(const conv_plan *pl, int g, int o, const float *mo,
         }
     for (int tm = 0; tm < pl->nterm; tm++) {
         const int th = tm / aw->nterm, tw = tm % aw->nterm;
-        int at[9], prods[9];
+        int at[9];
         for (int k = 0; k < rh * rw; k++) {
             const int ki = ah->tap[th * rh + k / rw];
             const int kj = aw->tap[tw * rw + k % rw];
             at[k] = ki >= 0 && kj >= 0 ? ki * p->kw + kj : -1;
-            prods[k] =
-                at[k] < 0 ? 0 : p->n * pl->rows[ki] * pl->rows[p->kh + kj];
+            /* another piece's tap, or w_direct's (written) */
+            if (at[k] >= 0 && !pl->taps9 && pl->nprod[at[k]] <= pl->nfix)
+                at[k] = -1;
         }
         for (int c = c8; c < pl->icg; c++) {
             const size_t kk = (size_t)tm * pl->icg + c;
-            for (int k = 0; k < rh * rw; k++) {
-                if (at[k] < 0) continue; /* another piece's tap */
-                dwo[(size_t)c * khw + at[k]] =
-                    prods[k] > pl->nfix
-                        ? res[(size_t)k * kgp + kk]
-                        : w_direct(pl, x, dy, g, o, c, at[k] / p->kw,
-                                   at[k] % p->kw);
-            }
+            for (int k = 0; k < rh * rw; k++)
+                if (at[k] >= 0)
+                    dwo[(size_t)c * khw + at[k]] = res[(size_t)k * kgp + kk];
         }
     }
 }
@@ -2238,15 +2540,16 @@ static conv_status wg_bwd_w(conv_plan *pl, const float *x, const float *dy,
                 const int nt = (int)((long)p->n * sb->th * sb->tw);
                 conv_phase_mark(pl->hook, tid, WG_INPUT);
                 w_block(pl, sb, g, 0, nt, o0, nrow, npan, x, dy, &ws);
+                w_xd(pl, x, g, ws.xd);
                 for (int ip = 0; ip < npan; ip++) {
                     conv_phase_mark(pl->hook, tid, WG_PRODUCT);
                     gemm_w(pl, ws.dp, npan, ip, 1, ws.xt, nt, ws.mp,
                            WG_MR * kgp, false);
-                    conv_phase_mark(pl->hook, tid, WG_KERNEL);
+                    conv_phase_mark(pl->hook, tid, WG_WEIGHTS);
                     for (int r = 0; r < WG_MR && ip * WG_MR + r < nrow; r++)
                         w_output(pl, g, o0 + ip * WG_MR + r,
-                                 ws.mp + (size_t)r * kgp, WG_MR * kgp, 1, 0, x,
-                                 dy, dw, ws.ot);
+                                 ws.mp + (size_t)r * kgp, WG_MR * kgp, 1, 0,
+                                 ws.xd, dy, dw, ws.ot);
                 }
                 continue;
             }
@@ -2275,17 +2578,19 @@ static conv_status wg_bwd_w(conv_plan *pl, const float *x, const float *dy,
         }
         if (!pl->fuse) {
 #pragma omp barrier
-            conv_phase_mark(pl->hook, tid, WG_KERNEL);
+            conv_phase_mark(pl->hook, tid, WG_WEIGHTS);
+            int xg = -1; /* group whose x is in ws.xd */
 #pragma omp for schedule(dynamic, 1) nowait
             for (int go = 0; go < p->oc; go++) {
                 const int g = go / pl->ocg, o = go % pl->ocg;
+                if (g != xg) w_xd(pl, x, g, ws.xd), xg = g;
                 w_output(pl, g, o, pl->mw + (size_t)g * gm + (size_t)o * kgp,
-                         (size_t)pl->ocp * kgp, pl->nchunk, pl->msz, x, dy, dw,
-                         ws.ot);
+                         (size_t)pl->ocp * kgp, pl->nchunk, pl->msz, ws.xd, dy,
+                         dw, ws.ot);
             }
         }
         if (db) {
-            conv_phase_mark(pl->hook, tid, WG_KERNEL);
+            conv_phase_mark(pl->hook, tid, WG_WEIGHTS);
 #pragma omp for schedule(static) nowait
             for (int o = 0; o < p->oc; o++) db[o] = sum_dy(p, dy, o);
         }
@@ -2305,8 +2610,74 @@ static size_t size_w(conv_plan *pl, int nchunk, int nsplit, size_t tbw)
     pl->tbw = (int)tbw;
     pl->msz = pl->fuse ? 0 : (size_t)p->g * pl->npos * pl->ocp * pl->kgp;
     pl->per_thr = wscr(pl, NULL, &(wg_wscr){0});
-    return small_bytes(pl) + (size_t)(p->kh + p->kw) * sizeof(int) +
+    const size_t khw = (size_t)p->kh * p->kw;
+    return small_bytes(pl) +
+           khw * (2 * sizeof(int) + pl->nfix * sizeof(wg_dprod)) +
            ((size_t)nchunk * pl->msz + pl->per_thr * pl->nthr) * sizeof(float);
+}
+
+/* Outputs of an axis whose read by tap i is inside the input: first and
+ * count (a run: the reads move by s per output). */
+static int inside_run(int o, int s, int pad, int d, int in, int i, int *first)
+{
+    int cnt = 0;
+    *first = o;
+    for (int r = 0; r < o; r++) {
+        const int at = r * s - pad + i * d;
+        if (at < 0 || at >= in) continue;
+        if (!cnt) *first = r;
+        cnt++;
+    }
+    return cnt;
+}
+
+/* bwd_w's per-tap products (see conv_plan): their counts, the offsets of
+ * those of at most nfix in w_direct's sum order (image, row, column), and
+ * which result rows of the output transform some weight takes. */
+static conv_status w_taps(conv_plan *pl)
+{
+    const conv_problem *p = &pl->p;
+    const wg_axis *ah = &pl->ax[0], *aw = &pl->ax[1];
+    const size_t khw = (size_t)p->kh * p->kw;
+    pl->nprod = malloc(khw * sizeof *pl->nprod);
+    pl->dfirst = malloc(khw * sizeof *pl->dfirst);
+    pl->dprod = malloc(khw * pl->nfix * sizeof *pl->dprod);
+    if (!pl->nprod || !pl->dfirst || !pl->dprod) return CONV_NOMEM;
+    for (int i = 0; i < p->kh; i++) {
+        int r0, q0;
+        const int nr = inside_run(p->oh, p->sh, p->pt, p->dh, p->ih, i, &r0);
+        for (int j = 0; j < p->kw; j++) {
+            const int nq =
+                inside_run(p->ow, p->sw, p->pl, p->dw, p->iw, j, &q0);
+            const long np = (long)p->n * nr * nq;
+            const size_t t = (size_t)i * p->kw + j;
+            pl->nprod[t] = np > pl->nfix ? pl->nfix + 1 : (int)np;
+            pl->dfirst[t] = pl->ndir;
+            if (np > pl->nfix) continue;
+            wg_dprod *e = pl->dprod + pl->ndir;
+            pl->ndir += (int)np;
+            for (int n = 0; n < p->n; n++)
+                for (int r = r0; r < r0 + nr; r++)
+                    for (int q = q0; q < q0 + nq; q++, e++) {
+                        const int h = r * p->sh - p->pt + i * p->dh;
+                        const int v = q * p->sw - p->pl + j * p->dw;
+                        e->dy = ((size_t)n * p->oc * p->oh + r) * p->ow + q;
+                        e->x = ((size_t)n * p->ic * p->ih + h) * p->iw + v;
+                    }
+        }
+    }
+    pl->taps9 =
+        pl->nterm == 1 && p->kh == 3 && p->kw == 3 && ah->r == 3 && aw->r == 3;
+    for (int tm = 0; tm < pl->nterm; tm++) {
+        const int th = tm / aw->nterm, tw = tm % aw->nterm;
+        for (int k = 0; k < ah->r * aw->r; k++) {
+            const int ki = ah->tap[th * ah->r + k / aw->r];
+            const int kj = aw->tap[tw * aw->r + k % aw->r];
+            if (ki >= 0 && kj >= 0 && pl->nprod[ki * p->kw + kj] > pl->nfix)
+                pl->need[k] = true;
+        }
+    }
+    return CONV_OK;
 }
 
 /* Fused bwd_w: one block of all tiles while its x and dy transforms take
@@ -2326,27 +2697,7 @@ static conv_status wg_plan_w(const conv_problem *p, conv_dir dir,
     pl->kgp = up((size_t)pl->kg, WG_VL);
     pl->ldr = (size_t)aw->m * WG_GROUP;
     pl->nrb = (size_t)2 * pl->ax[0].alpha * pl->ldr;
-    pl->rows = malloc((size_t)(p->kh + p->kw) * sizeof *pl->rows);
-    if (!pl->rows) goto nomem;
-    for (int a = 0; a < 2; a++) {
-        const int k = a ? p->kw : p->kh, o = a ? p->ow : p->oh;
-        const int s = a ? p->sw : p->sh, d = a ? p->dw : p->dh;
-        const int pad = a ? p->pl : p->pt, in = a ? p->iw : p->ih;
-        for (int i = 0; i < k; i++) {
-            int cnt = 0;
-            for (int r = 0; r < o; r++) {
-                const int at = r * s - pad + i * d;
-                cnt += at >= 0 && at < in;
-            }
-            pl->rows[(a ? p->kh : 0) + i] = cnt;
-        }
-    }
-    pl->plain = pl->nterm == 1 && p->kh == 3 && p->kw == 3 &&
-                pl->ax[0].r == 3 && pl->ax[1].r == 3;
-    for (int i = 0; i < p->kh; i++)
-        for (int j = 0; j < p->kw; j++)
-            pl->plain &=
-                (long)p->n * pl->rows[i] * pl->rows[p->kh + j] > pl->nfix;
+    if (w_taps(pl) != CONV_OK) goto nomem;
     long tg = 0, tmax = 0;
     for (int i = 0; i < pl->nsub; i++) {
         const long t = (long)p->n * pl->sub[i].th * pl->sub[i].tw;
