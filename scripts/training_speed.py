@@ -4,7 +4,7 @@
 Runs `convbench bench --dir fwd,bwd_d,bwd_w --sgemm-ref` on benchdnn's
 ResNet-50 (at --mb 8) and SSD-ResNet34 training shapes (at --mb 4), from
 tests/data/benchdnn, with im2col_gemm, fft, winograd_f2x3, winograd_f4x3,
-onednn and onednn_native, and the large_kernel set (at --mb 1) with
+onednn and onednn_native, and the large_kernel set (at --mb 8) with
 im2col_gemm and fft, ROUNDS times, and prints the goals of the
 training directions (docs/training.md, "Speed"):
 
@@ -42,11 +42,12 @@ ALGOS = ["im2col_gemm", "fft", "winograd_f2x3", "winograd_f4x3", "onednn",
          "onednn_native"]
 DIRS = ["fwd", "bwd_d", "bwd_w"]
 # name, shapes (a file of tests/data/benchdnn or a named set), batch,
-# algorithms. large_kernel is the territory the fft goal is about: the two
-# training sets have no 5x5-or-larger kernel but their 7x7 stride-2 stems.
+# algorithms. large_kernel, at a training batch, is the territory the fft
+# goal is about: the two training sets have no 5x5-or-larger kernel but
+# their 7x7 stride-2 stems on 3 channels.
 SETS = [("resnet_50", "shapes_resnet_50", 8, ALGOS),
         ("ssd_resnet34", "shapes_ssd_resnet34_training", 4, ALGOS),
-        ("large_kernel", "large_kernel", 1, ["im2col_gemm", "fft"])]
+        ("large_kernel", "large_kernel", 8, ["im2col_gemm", "fft"])]
 PHASES = ["lower", "gemm", "col2im", "product", "forward", "inverse",
           "input", "output", "kernel", "reorder_in", "primitive",
           "reorder_out"]
