@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reference.h"
 #include "run/run.h"
 
 static double worst(const float *y, const float *gold, const double *mag,
@@ -24,18 +23,6 @@ static double worst(const float *y, const float *gold, const double *mag,
         if (r > m) m = r;
     }
     return m;
-}
-
-/* The reference of direction d into ref/mag by role (as run/check.c). */
-static void reference(const conv_problem *p, conv_dir d, float *const t[],
-                      double *const ref[], double *const mag[])
-{
-    if (d == CONV_DIR_FWD)
-        conv_reference(p, t[0], t[1], t[2], ref[3], mag[3]);
-    else if (d == CONV_DIR_BWD_D)
-        conv_reference_bwd_d(p, t[0], t[1], ref[2], mag[2]);
-    else
-        conv_reference_bwd_w(p, t[0], t[1], ref[2], mag[2], ref[3], mag[3]);
 }
 
 typedef struct args {
@@ -115,7 +102,7 @@ int main(int argc, char **argv)
             goto fail;
         }
     }
-    reference(&p, a.d, t, ref, mag);
+    conv_reference_dir(&p, a.d, t, ref, mag);
     /* The golden data is float64 rounded to float32: allow one rounding on
      * top of the algorithm's own tolerance. */
     const double tol = conv_tolerance(al, a.d) + 1e-7;

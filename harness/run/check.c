@@ -145,6 +145,12 @@ static const reference_fn references[CONV_NDIRS] = {
     [CONV_DIR_BWD_WB] = ref_bwd_wb,
 };
 
+void conv_reference_dir(const conv_problem *p, conv_dir dir, float *const t[],
+                        double *const ref[], double *const mag[])
+{
+    references[dir](p, t, ref, mag);
+}
+
 static const conv_role *role(const conv_data *d, int k)
 {
     return &conv_dirs[d->dir].t[k];
@@ -190,7 +196,7 @@ conv_status conv_data_alloc(conv_data *d, const conv_problem *p, conv_dir dir,
         if (!d->ref[k] || !d->mag[k]) goto nomem;
     }
     fill_inputs(d);
-    references[dir](p, d->t, d->ref, d->mag);
+    conv_reference_dir(p, dir, d->t, d->ref, d->mag);
     return CONV_OK;
 nomem:
     conv_data_free(d);

@@ -94,6 +94,11 @@ void conv_data_poison(conv_data *d);
  * differs after execute"); inputs are then filled anew for the next
  * algorithm. */
 bool conv_data_intact(conv_data *d, char *why, size_t len);
+/* The reference of direction dir (reference/, one function each) on the
+ * tensors t by the roles of conv_dirs[dir]: each output role's ref and
+ * mag (sum of |terms|) in double. Also golden_check's. */
+void conv_reference_dir(const conv_problem *p, conv_dir dir, float *const t[],
+                        double *const ref[], double *const mag[]);
 /* Every output against the reference: r->max_abs, max_rel, nans, worst,
  * worst_tensor (docs/design.md §4's measure). */
 void conv_check_outputs(const conv_data *d, bool bit_exact, conv_row *r);
