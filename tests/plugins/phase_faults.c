@@ -19,26 +19,6 @@ static conv_status fault_execute(conv_plan *pl, const float *x, float *y)
     return st;
 }
 
-static conv_status fault_supports_bwd(const conv_problem *p, conv_dir dir,
-                                      char *why, size_t len)
-{
-    (void)p, (void)dir, (void)why, (void)len;
-    return CONV_OK;
-}
-
-static conv_status fault_plan_bwd(const conv_problem *p, conv_dir dir,
-                                  const conv_ctx *ctx, conv_plan **out)
-{
-    (void)dir;
-    conv_plan *pl = calloc(1, sizeof *pl);
-    if (!pl)
-        return conv_why(ctx->why, ctx->why_len, CONV_NOMEM, "out of memory");
-    pl->p = *p;
-    pl->hook = ctx->phase_hook;
-    *out = pl;
-    return CONV_OK;
-}
-
 /* Every tap of docs/design.md §1: dx += dy w, or dw += dy x and db += dy;
  * the outputs given (non-NULL) zeroed first. */
 static void taps(const conv_problem *p, const float *x, const float *w,
@@ -101,8 +81,8 @@ static const conv_algo fault = {
     .destroy = plain_destroy,
     .tolerance = 1e-5,
     .phases = fault_phases,
-    .supports_bwd = fault_supports_bwd,
-    .plan_bwd = fault_plan_bwd,
+    .supports_bwd = plain_supports_bwd,
+    .plan_bwd = plain_plan_bwd,
     .execute_bwd_d = fault_bwd_d,
     .execute_bwd_w = fault_bwd_w,
     .tolerance_bwd_d = 1e-5,

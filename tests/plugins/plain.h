@@ -90,3 +90,25 @@ static size_t plain_workspace(const conv_plan *pl)
         .execute = exec, .workspace_bytes = plain_workspace,                   \
         .destroy = plain_destroy, .tolerance = 1e-5, .exact = true             \
     }
+
+/* Backward plans hold only the problem (and the hook); inline, so that a
+ * plugin without backward directions does not warn of them unused. */
+static inline conv_status
+plain_supports_bwd(const conv_problem *p, conv_dir dir, char *why, size_t len)
+{
+    (void)p, (void)dir, (void)why, (void)len;
+    return CONV_OK;
+}
+
+static inline conv_status plain_plan_bwd(const conv_problem *p, conv_dir dir,
+                                         const conv_ctx *ctx, conv_plan **out)
+{
+    (void)dir;
+    conv_plan *pl = calloc(1, sizeof *pl);
+    if (!pl)
+        return conv_why(ctx->why, ctx->why_len, CONV_NOMEM, "out of memory");
+    pl->p = *p;
+    pl->hook = ctx->phase_hook;
+    *out = pl;
+    return CONV_OK;
+}

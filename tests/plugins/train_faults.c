@@ -10,25 +10,6 @@
 
 enum { FAULT_BWD_W = 1, FAULT_BWD_D = 2 };
 
-static conv_status fault_supports_bwd(const conv_problem *p, conv_dir dir,
-                                      char *why, size_t len)
-{
-    (void)p, (void)dir, (void)why, (void)len;
-    return CONV_OK;
-}
-
-static conv_status fault_plan_bwd(const conv_problem *p, conv_dir dir,
-                                  const conv_ctx *ctx, conv_plan **out)
-{
-    (void)dir;
-    conv_plan *pl = calloc(1, sizeof *pl);
-    if (!pl)
-        return conv_why(ctx->why, ctx->why_len, CONV_NOMEM, "out of memory");
-    pl->p = *p;
-    *out = pl;
-    return CONV_OK;
-}
-
 /* Every tap of docs/design.md §1: dx += dy w (bwd_d) or dw += dy x
  * (bwd_w), outputs zeroed first; fault picks the wrong piece. */
 static void taps(const conv_problem *p, int fault, const float *x,
@@ -107,7 +88,7 @@ static conv_status bwd_w_short(conv_plan *pl, const float *x, const float *dy,
         .name = nm, .supports = plain_supports, .plan = plain_plan,            \
         .execute = plain_execute, .workspace_bytes = plain_workspace,          \
         .destroy = plain_destroy, .tolerance = 1e-5,                           \
-        .supports_bwd = fault_supports_bwd, .plan_bwd = fault_plan_bwd,        \
+        .supports_bwd = plain_supports_bwd, .plan_bwd = plain_plan_bwd,        \
         .execute_bwd_d = d, .execute_bwd_w = w, .tolerance_bwd_d = 1e-5,       \
         .tolerance_bwd_w = 1e-5                                                \
     }
